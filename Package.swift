@@ -1,0 +1,120 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings shared by every target (Swift 6 language mode comes with tools 6.2).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tickrouter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tickrouter", targets: ["tickrouter"]),
+        .library(name: "TickRouter", targets: ["TickRouter"]),
+        .library(name: "TickRouterConfig", targets: ["TickRouterConfig"]),
+        .library(name: "TickRouterPlugins", targets: ["TickRouterPlugins"]),
+        .library(name: "TickRouterSimulator", targets: ["TickRouterSimulator"]),
+        .library(name: "TickRouterCLI", targets: ["TickRouterCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+    ],
+    targets: [
+        // Config vocabulary and YAML loading with exact positions; no engine, no I/O beyond reading files.
+        .target(
+            name: "TickRouterConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The core: event model, decoder, plugin protocols and registry, engine (feed connections, processors, fan-out).
+        .target(
+            name: "TickRouter",
+            dependencies: [
+                "TickRouterConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A stand-in for the provider: speaks its WebSocket protocol, generates realistic events. Knows nothing of the router.
+        .target(
+            name: "TickRouterSimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Built-in routing strategies and sinks: one conformance per file, registered by name.
+        .target(
+            name: "TickRouterPlugins",
+            dependencies: [
+                "TickRouter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Plugins",
+            swiftSettings: swiftSettings
+        ),
+        // The command-line host as a library, so a third party can build its own binary with extra plugins.
+        .target(
+            name: "TickRouterCLI",
+            dependencies: [
+                "TickRouter",
+                "TickRouterPlugins",
+                "TickRouterSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tickrouter",
+            dependencies: ["TickRouterCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TickRouterConfigTests",
+            dependencies: ["TickRouterConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TickRouterTests",
+            dependencies: [
+                "TickRouter",
+                "TickRouterPlugins",
+                "TickRouterSimulator",
+                "TickRouterCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
