@@ -94,12 +94,16 @@ public struct ConfigurationLoader {
         }
         let market = configuration.feed.market
 
-        let connections = ConnectionConfiguration.decodeAll(root: root, market: market) ?? []
+        let decodedConnections = ConnectionConfiguration.decodeAll(root: root, market: market)
+        let connections = decodedConnections ?? []
         configuration.connections = connections
         let validation = CrossValidation(root: root, context: context)
-        validation.checkBudget(connections: connections, items: document.value(forKey: "connections")?.items ?? [],
-                               budget: configuration.feed.maxConnections)
-        let carried = Set(connections.flatMap(\.channels))
+        if !diagnostics.errors.contains(where: { $0.keyPath == "feed.max_connections" }) {
+            validation.checkBudget(connections: connections, items: document.value(forKey: "connections")?.items ?? [],
+                                   budget: configuration.feed.maxConnections)
+        }
+        // nil when the connections could not be read: channel checks would only cascade.
+        let carried = decodedConnections.map { Set($0.flatMap(\.channels)) }
 
         var universe = UniverseDecoder(context: context)
         universe.decode(root: root)

@@ -66,7 +66,8 @@ extension ProcessorConfiguration {
     /// Reads `processors`: a mapping from channel code to processor settings. Every carried
     /// channel gets a processor (defaults when not configured); configuring a channel no
     /// connection carries is an error.
-    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>) -> [Channel: ProcessorConfiguration] {
+    /// `carried` is nil when the connections could not be read; nothing is then reported as uncarried.
+    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>?) -> [Channel: ProcessorConfiguration] {
         var result: [Channel: ProcessorConfiguration] = [:]
         if let section = root.mapping("processors") {
             for entry in section.mappingEntries() {
@@ -74,7 +75,7 @@ extension ProcessorConfiguration {
                 guard let channel = ChannelParsing.channel(named: entry.key, at: entry.keyNode, diagnostics: root.diagnostics, market: market) else {
                     continue
                 }
-                guard carried.contains(channel) else {
+                guard carried?.contains(channel) ?? true else {
                     root.diagnostics.error("no connection carries \(channel.code)", at: entry.keyNode,
                                            hint: "add \(channel.code) to a connection's channels, or remove processors.\(channel.code)")
                     continue
@@ -82,7 +83,7 @@ extension ProcessorConfiguration {
                 result[channel] = settings
             }
         }
-        for channel in carried where result[channel] == nil {
+        for channel in carried ?? [] where result[channel] == nil {
             result[channel] = ProcessorConfiguration()
         }
         return result

@@ -6,7 +6,7 @@ extension SinkConfiguration {
     /// Reads `sinks`: a list of mappings with `type` (a registered sink), optional `name`
     /// (unique; default the type, or `type-index` when the type is repeated), `channels` (a
     /// filter of carried channels) and `symbols` (a filter).
-    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>, sinkTypes: [String]) -> [SinkConfiguration] {
+    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>?, sinkTypes: [String]) -> [SinkConfiguration] {
         guard let section = root.child("sinks"), !section.isNull else {
             root.warning("no sinks: events are routed nowhere", key: "sinks", hint: "add e.g. sinks: [{ type: stdout, format: summary }]")
             return []
@@ -46,7 +46,7 @@ extension SinkConfiguration {
         return result
     }
 
-    private static func decodeFilter(_ list: ConfigNode, _ r: OptionsReader, market: Market, carried: Set<Channel>) -> [Channel] {
+    private static func decodeFilter(_ list: ConfigNode, _ r: OptionsReader, market: Market, carried: Set<Channel>?) -> [Channel] {
         if !list.isScalar, !list.isSequence {
             r.diagnostics.error("expected a list of channels, found \(list.kindDescription)", at: list)
             return []
@@ -54,7 +54,7 @@ extension SinkConfiguration {
         var channels: [Channel] = []
         for item in list.isScalar ? [list] : list.items {
             guard let channel = ChannelParsing.channel(item, reader: r, market: market) else { continue }
-            if carried.contains(channel) {
+            if carried?.contains(channel) ?? true {
                 if !channels.contains(channel) { channels.append(channel) }
             } else {
                 r.diagnostics.error("no connection carries \(channel.code)", at: item,
