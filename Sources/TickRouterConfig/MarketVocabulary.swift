@@ -105,3 +105,6 @@ extension Market {
         FeedKind.allCases.filter { channels(on: $0).contains(channel) }
     }
 }
+
+/// The name to use in code that also imports NIO (whose `Channel` is a socket).
+public typealias FeedChannel = Channel

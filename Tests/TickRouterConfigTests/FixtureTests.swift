@@ -84,18 +84,4 @@ import TickRouterConfig
         #expect(config.processors.count == 7)
         #expect(config.feed.simulator.symbols == 100)
     }
-
-    /// Development aid: prints every fixture's diagnostics.
-    @Test func dumpDiagnostics() throws {
-        let directory = Self.fixtures.appendingPathComponent("invalid").path
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
-        let loader = ConfigurationLoader(environment: [:], plugins: Self.plugins)
-        for file in files {
-            do { _ = try loader.load(file: directory + "/" + file); print("DUMP \(file) OK") } catch {
-                let first = error.errors.first
-                print("DUMP \(file) \(first?.location.line ?? 0) \(first?.location.column ?? 0) \(first?.keyPath ?? "-")")
-                for d in error.diagnostics { print("   ", d.description.replacingOccurrences(of: directory + "/", with: "")) }
-            }
-        }
-    }
 }

@@ -129,7 +129,7 @@ extension ReconnectSettings {
                 r.error("multiplier must be at least 1.0, found \(factor)", key: "multiplier")
             }
         }
-        if let spread = r.double("jitter") {
+        if let spread = r.percentage("jitter") {
             if (0...1).contains(spread) { jitter = spread } else {
                 r.error("jitter must be between 0 and 1, found \(spread)", key: "jitter", hint: "a fraction of the delay, e.g. 0.2")
             }

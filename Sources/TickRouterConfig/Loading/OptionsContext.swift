@@ -44,11 +44,25 @@ public final class OptionsContext {
     /// Resolves a path from the configuration: absolute paths are kept; a relative path that
     /// exists relative to the working directory is kept as is (so `config/universes/x.yaml`
     /// works from the repository root); anything else is relative to ``baseDirectory``.
+    ///
+    /// When neither exists, the ancestors of ``baseDirectory`` are tried (so a repo-root-relative
+    /// path in `config/x.yaml` also works when run from elsewhere); failing that, the path
+    /// relative to ``baseDirectory`` is returned.
     public func resolvePath(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
+        if path.hasPrefix("/") || path.isEmpty { return path }
         if FileManager.default.fileExists(atPath: path) { return path }
         if baseDirectory.isEmpty || baseDirectory == "." { return path }
-        return (baseDirectory as NSString).appendingPathComponent(path)
+        let preferred = (baseDirectory as NSString).appendingPathComponent(path)
+        if FileManager.default.fileExists(atPath: preferred) { return preferred }
+        var directory = baseDirectory as NSString
+        for _ in 0..<8 {
+            let parent = directory.deletingLastPathComponent as NSString
+            if parent.length == 0 || parent == directory { break }
+            let candidate = parent.appendingPathComponent(path)
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory = parent
+        }
+        return preferred
     }
 
     /// Whether a (resolved) path names an existing regular file.
