@@ -36,11 +36,11 @@ public enum FeedKind: String, Sendable, CaseIterable, Hashable, Codable {
 /// A channel is the provider's `ev` code. Codes are unique only within a market (`T` is an equity
 /// trade on stocks, a futures trade on futures), so a channel is always read together with the
 /// configuration's market. The raw value is a dense index used on the hot path.
-public enum Channel: UInt8, Sendable, CaseIterable, Hashable, Comparable, CustomStringConvertible {
+public enum FeedChannel: UInt8, Sendable, CaseIterable, Hashable, Comparable, CustomStringConvertible {
     case T, Q, A, AM, LULD, NOI, FMV, LV, C, CA, CAS, XT, XQ, XA, XAS, XL2, V
 
     /// Number of channel codes; arrays indexed by `rawValue` have this many slots.
-    public static let count = Channel.allCases.count
+    public static let count = FeedChannel.allCases.count
 
     /// The `ev` code as the provider spells it.
     public var code: String {
@@ -69,16 +69,16 @@ public enum Channel: UInt8, Sendable, CaseIterable, Hashable, Comparable, Custom
 
     /// Parses an `ev` code as the provider spells it.
     public init?(code: String) {
-        guard let match = Channel.allCases.first(where: { $0.code == code }) else { return nil }
+        guard let match = FeedChannel.allCases.first(where: { $0.code == code }) else { return nil }
         self = match
     }
 
-    public static func < (lhs: Channel, rhs: Channel) -> Bool { lhs.rawValue < rhs.rawValue }
+    public static func < (lhs: FeedChannel, rhs: FeedChannel) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 extension Market {
     /// The channels a feed host serves for this market (provider-protocol.md §3.1).
-    public func channels(on feed: FeedKind) -> [Channel] {
+    public func channels(on feed: FeedKind) -> [FeedChannel] {
         switch (self, feed) {
         case (.stocks, .realtime), (.stocks, .delayed): [.T, .Q, .A, .AM, .LULD, .NOI]
         case (.options, .realtime), (.options, .delayed): [.T, .Q, .A, .AM]
@@ -94,17 +94,15 @@ extension Market {
     }
 
     /// Every channel some feed of this market can serve.
-    public var allChannels: [Channel] {
-        var seen = Set<Channel>()
+    public var allChannels: [FeedChannel] {
+        var seen = Set<FeedChannel>()
         for feed in FeedKind.allCases { seen.formUnion(channels(on: feed)) }
         return seen.sorted()
     }
 
     /// The feeds that serve a channel in this market, for hints in validation errors.
-    public func feeds(serving channel: Channel) -> [FeedKind] {
+    public func feeds(serving channel: FeedChannel) -> [FeedKind] {
         FeedKind.allCases.filter { channels(on: $0).contains(channel) }
     }
 }
 
-/// The name to use in code that also imports NIO (whose `Channel` is a socket).
-public typealias FeedChannel = Channel

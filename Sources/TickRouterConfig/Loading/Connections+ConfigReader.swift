@@ -45,7 +45,7 @@ extension ConnectionConfiguration {
         return result
     }
 
-    private static func decodeChannels(_ r: OptionsReader, market: Market, feed: FeedKind) -> [Channel] {
+    private static func decodeChannels(_ r: OptionsReader, market: Market, feed: FeedKind) -> [FeedChannel] {
         guard let list = r.child("channels"), !list.isNull else {
             r.missing("channels", hint: "the \(feed.rawValue) feed serves " + codes(market.channels(on: feed)))
             return []
@@ -58,7 +58,7 @@ extension ConnectionConfiguration {
         if items.isEmpty {
             r.error("connection has no channels", key: "channels", hint: "the \(feed.rawValue) feed serves " + codes(market.channels(on: feed)))
         }
-        var channels: [Channel] = []
+        var channels: [FeedChannel] = []
         for item in items {
             guard let channel = ChannelParsing.channel(item, reader: r, market: market) else { continue }
             if !market.channels(on: feed).contains(channel) {
@@ -75,7 +75,7 @@ extension ConnectionConfiguration {
         return channels
     }
 
-    private static func codes(_ channels: [Channel]) -> String {
+    private static func codes(_ channels: [FeedChannel]) -> String {
         channels.isEmpty ? "no channels" : channels.map(\.code).joined(separator: ", ")
     }
 }
@@ -84,15 +84,15 @@ extension ConnectionConfiguration {
 enum ChannelParsing {
     /// The channel a scalar names, checked against the market; reports unknown codes with a
     /// did-you-mean among the market's channels, and codes of other markets.
-    static func channel(_ node: ConfigNode, reader r: OptionsReader, market: Market) -> Channel? {
+    static func channel(_ node: ConfigNode, reader r: OptionsReader, market: Market) -> FeedChannel? {
         guard let text = r.scalar(node, expected: "a channel code") else { return nil }
         return channel(named: text.text, at: node, diagnostics: r.diagnostics, market: market)
     }
 
     /// Like ``channel(_:reader:market:)`` for a name already read (e.g. a mapping key).
-    static func channel(named code: String, at node: ConfigNode, diagnostics: ConfigDiagnostics, market: Market) -> Channel? {
+    static func channel(named code: String, at node: ConfigNode, diagnostics: ConfigDiagnostics, market: Market) -> FeedChannel? {
         let valid = market.allChannels.map(\.code)
-        guard let channel = Channel(code: code) else {
+        guard let channel = FeedChannel(code: code) else {
             diagnostics.error("unknown channel '\(ConfigNode.clip(code))'", at: node,
                               hint: suggestion(for: code, among: valid, noun: "\(market.rawValue) channels"))
             return nil

@@ -67,8 +67,8 @@ extension ProcessorConfiguration {
     /// channel gets a processor (defaults when not configured); configuring a channel no
     /// connection carries is an error.
     /// `carried` is nil when the connections could not be read; nothing is then reported as uncarried.
-    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>?) -> [Channel: ProcessorConfiguration] {
-        var result: [Channel: ProcessorConfiguration] = [:]
+    static func decodeAll(root: OptionsReader, market: Market, carried: Set<FeedChannel>?) -> [FeedChannel: ProcessorConfiguration] {
+        var result: [FeedChannel: ProcessorConfiguration] = [:]
         if let section = root.mapping("processors") {
             for entry in section.mappingEntries() {
                 let settings = ProcessorConfiguration(reader: OptionsReader(entry.value, diagnostics: root.diagnostics, environment: root.environment))

@@ -6,7 +6,7 @@ extension SinkConfiguration {
     /// Reads `sinks`: a list of mappings with `type` (a registered sink), optional `name`
     /// (unique; default the type, or `type-index` when the type is repeated), `channels` (a
     /// filter of carried channels) and `symbols` (a filter).
-    static func decodeAll(root: OptionsReader, market: Market, carried: Set<Channel>?, sinkTypes: [String]) -> [SinkConfiguration] {
+    static func decodeAll(root: OptionsReader, market: Market, carried: Set<FeedChannel>?, sinkTypes: [String]) -> [SinkConfiguration] {
         guard let section = root.child("sinks"), !section.isNull else {
             root.warning("no sinks: events are routed nowhere", key: "sinks", hint: "add e.g. sinks: [{ type: stdout, format: summary }]")
             return []
@@ -34,7 +34,7 @@ extension SinkConfiguration {
             } else {
                 firstUse[name] = item.keyPath
             }
-            var channels: [Channel]?
+            var channels: [FeedChannel]?
             if let list = r.child("channels"), !list.isNull {
                 channels = decodeFilter(list, r, market: market, carried: carried)
             }
@@ -46,12 +46,12 @@ extension SinkConfiguration {
         return result
     }
 
-    private static func decodeFilter(_ list: ConfigNode, _ r: OptionsReader, market: Market, carried: Set<Channel>?) -> [Channel] {
+    private static func decodeFilter(_ list: ConfigNode, _ r: OptionsReader, market: Market, carried: Set<FeedChannel>?) -> [FeedChannel] {
         if !list.isScalar, !list.isSequence {
             r.diagnostics.error("expected a list of channels, found \(list.kindDescription)", at: list)
             return []
         }
-        var channels: [Channel] = []
+        var channels: [FeedChannel] = []
         for item in list.isScalar ? [list] : list.items {
             guard let channel = ChannelParsing.channel(item, reader: r, market: market) else { continue }
             if carried?.contains(channel) ?? true {

@@ -58,7 +58,7 @@ struct CrossValidation {
     }
 
     /// A lossless sink (`lossless: true`, or a `file` sink) behind processors that drop: a warning.
-    func checkLossless(sinks: [SinkConfiguration], processors: [Channel: ProcessorConfiguration]) {
+    func checkLossless(sinks: [SinkConfiguration], processors: [FeedChannel: ProcessorConfiguration]) {
         for sink in sinks {
             let lossless = sink.type == "file"
                 || sink.options.value(forKey: "lossless").flatMap(quietScalar).flatMap(ScalarParsing.bool) == true

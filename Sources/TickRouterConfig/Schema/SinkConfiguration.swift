@@ -5,7 +5,7 @@ public struct SinkConfiguration: Sendable {
     /// Unique name (`name`; default the type, or `type-index` when the type is repeated).
     public var name: String
     /// Only these channels (`channels`), nil for all.
-    public var channels: [Channel]?
+    public var channels: [FeedChannel]?
     /// Only these symbols (`symbols`), nil for all.
     public var symbols: [String]?
     /// The whole sink mapping. A reader over it already accepts `type`, `name`, `channels` and
@@ -18,7 +18,7 @@ public struct SinkConfiguration: Sendable {
     public init(
         type: String,
         name: String? = nil,
-        channels: [Channel]? = nil,
+        channels: [FeedChannel]? = nil,
         symbols: [String]? = nil,
         options: ConfigNode,
         location: ConfigLocation = .init()

@@ -17,7 +17,7 @@ public struct TickRouterConfiguration: Sendable {
     /// The routing strategy and its options (`routing`).
     public var routing: RoutingConfiguration
     /// One processor per channel some connection carries; defaults where not configured.
-    public var processors: [Channel: ProcessorConfiguration]
+    public var processors: [FeedChannel: ProcessorConfiguration]
     /// The sinks (`sinks`), in file order.
     public var sinks: [SinkConfiguration]
     /// The admin plane (`admin`), nil when the section is absent.
@@ -31,7 +31,7 @@ public struct TickRouterConfiguration: Sendable {
         universe: [String] = [],
         universeNames: [String: [String]] = [:],
         routing: RoutingConfiguration = .init(),
-        processors: [Channel: ProcessorConfiguration] = [:],
+        processors: [FeedChannel: ProcessorConfiguration] = [:],
         sinks: [SinkConfiguration] = [],
         admin: AdminConfiguration? = nil
     ) {
@@ -47,7 +47,7 @@ public struct TickRouterConfiguration: Sendable {
     }
 
     /// The channels some connection carries, sorted.
-    public var carriedChannels: [Channel] {
+    public var carriedChannels: [FeedChannel] {
         Set(connections.flatMap(\.channels)).sorted()
     }
 }
@@ -59,12 +59,12 @@ public struct ConnectionConfiguration: Sendable {
     /// Which host serves it (`feed`, default `realtime`).
     public var feed: FeedKind
     /// The channels it subscribes (`channels`), validated against the market and the feed.
-    public var channels: [Channel]
+    public var channels: [FeedChannel]
     /// Where the connection's entry starts in the file.
     public var location: ConfigLocation
 
     /// Creates a connection slot.
-    public init(name: String = "primary", feed: FeedKind = .realtime, channels: [Channel] = [], location: ConfigLocation = .init()) {
+    public init(name: String = "primary", feed: FeedKind = .realtime, channels: [FeedChannel] = [], location: ConfigLocation = .init()) {
         self.name = name
         self.feed = feed
         self.channels = channels

@@ -1,0 +1,13 @@
+import TickRouter
+
+extension PluginRegistry {
+    /// Every strategy and sink that ships with TickRouter.
+    public static var builtin: PluginRegistry {
+        var registry = PluginRegistry()
+        registry.register(ManualStrategy.plugin)
+        registry.register(RoundRobinStrategy.plugin)
+        registry.register(StdoutSink.plugin)
+        registry.register(UnixSocketSink.plugin)
+        return registry
+    }
+}

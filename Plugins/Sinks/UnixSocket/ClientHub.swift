@@ -1,0 +1,79 @@
+import NIOCore
+import Synchronization
+import TickRouter
+import TickRouterConfig
+
+/// The connected clients of one Unix-socket sink, and the per-drain encoding shared between them.
+final class ClientHub: Sendable {
+    let spec: UnixSocketSink.Spec
+    let runtime: SinkRuntime
+    private let clients = Mutex<[ObjectIdentifier: SocketClient.Handle]>([:])
+
+    init(spec: UnixSocketSink.Spec, runtime: SinkRuntime) {
+        self.spec = spec
+        self.runtime = runtime
+    }
+
+    /// Registers a client; false when the sink is at `max_clients`.
+    func register(_ handle: SocketClient.Handle) -> Bool {
+        let accepted = clients.withLock { clients in
+            guard clients.count < spec.maxClients else { return false }
+            clients[ObjectIdentifier(handle)] = handle
+            return true
+        }
+        if accepted { runtime.stats.clients.add(1) }
+        return accepted
+    }
+
+    func unregister(_ handle: SocketClient.Handle) {
+        let removed = clients.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) != nil }
+        if removed { runtime.stats.clients.add(-1) }
+    }
+
+    /// Encodes the batches once per distinct subscription and queues the bytes on each client.
+    func dispatch(_ batches: [EventBatch]) {
+        let handles = clients.withLock { Array($0.values) }
+        guard !handles.isEmpty else { return }
+        var mask: UInt32 = 0
+        var bytes = 0
+        for batch in batches {
+            mask |= batch.channelMask
+            bytes += batch.frame.readableBytes
+        }
+        var encoded: [ClientSubscription: (ByteBuffer, Int)] = [:]
+        for handle in handles {
+            let subscription = handle.subscription
+            guard subscription.mayMatch(channelMask: mask) else { continue }
+            let chunk: (ByteBuffer, Int)
+            if let cached = encoded[subscription] {
+                chunk = cached
+            } else {
+                chunk = Self.encode(batches, for: subscription, capacity: bytes + batches.count * 64)
+                encoded[subscription] = chunk
+            }
+            if chunk.1 > 0 { handle.enqueue(chunk.0, events: chunk.1) }
+        }
+    }
+
+    /// One line per matching event, the provider's bytes unchanged.
+    static func encode(_ batches: [EventBatch], for subscription: ClientSubscription, capacity: Int) -> (ByteBuffer, Int) {
+        var out = ByteBufferAllocator().buffer(capacity: capacity)
+        var count = 0
+        for batch in batches where subscription.mayMatch(channelMask: batch.channelMask) {
+            batch.frame.withUnsafeReadableBytes { frame in
+                for record in batch.records where subscription.matches(record) {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: frame[record.byteRange]))
+                    out.writeInteger(UInt8(ascii: "\n"))
+                    count += 1
+                }
+            }
+        }
+        return (out, count)
+    }
+
+    /// Flushes and closes every client (graceful shutdown).
+    func closeAll() async {
+        let handles = clients.withLock { Array($0.values) }
+        for handle in handles { try? await handle.close() }
+    }
+}

@@ -1,0 +1,202 @@
+import DequeModule
+import NIOCore
+import Synchronization
+import TickRouter
+import TickRouterConfig
+
+/// One Unix-socket client, confined to its channel's event loop: reads action lines, keeps the
+/// client's bounded queue and writes while the socket is writable.
+final class SocketClient: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The thread-safe face of a client, used by the sink's task.
+    final class Handle: Sendable {
+        private let state: Mutex<ClientSubscription>
+        let channel: any NIOCore.Channel
+        private let client: NIOLoopBound<SocketClient>
+
+        init(channel: any NIOCore.Channel, client: SocketClient) {
+            self.channel = channel
+            self.client = NIOLoopBound(client, eventLoop: channel.eventLoop)
+            self.state = Mutex(ClientSubscription())
+        }
+
+        var subscription: ClientSubscription {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+
+        /// Queues encoded events; hops to the client's event loop.
+        func enqueue(_ buffer: ByteBuffer, events: Int) {
+            let client = self.client
+            channel.eventLoop.execute { client.value.enqueue(buffer, events: events) }
+        }
+
+        func close() async throws {
+            try await channel.close()
+        }
+    }
+
+    private let hub: ClientHub
+    private var handle: Handle?
+    private var pendingInput = ByteBuffer()
+    private var discardingLongLine = false
+    private var queue = Deque<(buffer: ByteBuffer, events: Int)>()
+    private var queuedEvents = 0
+    private var queuedBytes = 0
+    /// Events dropped since the last `gap` status line.
+    private var droppedSinceAnnounce = 0
+    private var context: ChannelHandlerContext?
+
+    init(hub: ClientHub) {
+        self.hub = hub
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let handle = Handle(channel: context.channel, client: self)
+        guard hub.register(handle) else {
+            writeStatus("max_clients", "this socket has reached max_clients (\(hub.spec.maxClients)); try later", context: context)
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
+        self.handle = handle
+        writeStatus("connected", "Connected Successfully", context: context)
+        context.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let handle { hub.unregister(handle) }
+        if queuedEvents > 0 { hub.runtime.stats.drop(.disconnected, queuedEvents) }
+        queue.removeAll()
+        queuedEvents = 0
+        queuedBytes = 0
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var input = unwrapInboundIn(data)
+        pendingInput.writeBuffer(&input)
+        while let newline = pendingInput.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let length = newline - pendingInput.readerIndex
+            let line = pendingInput.readSlice(length: length)!
+            pendingInput.moveReaderIndex(forwardBy: 1)
+            if discardingLongLine {
+                discardingLongLine = false
+                continue
+            }
+            handleLine(line, context: context)
+        }
+        if pendingInput.readableBytes > ClientAction.maxLineBytes {
+            // A line over the limit: refuse it without buffering the rest of it.
+            pendingInput.clear()
+            discardingLongLine = true
+            writeStatus("error", "action longer than \(ClientAction.maxLineBytes) bytes", context: context)
+            context.flush()
+        }
+        pendingInput.discardReadBytes()
+    }
+
+    private func handleLine(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        let bytes = line.readableBytesView.filter { $0 != UInt8(ascii: "\r") }
+        guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return }
+        switch ClientAction.parse(bytes) {
+        case .failure(let error):
+            writeStatus("error", error.message, context: context)
+        case .success(let action):
+            switch action.kind {
+            case .auth:
+                // Local sockets are guarded by file permissions; accept any key like the official mock.
+                writeStatus("auth_success", "authenticated", context: context)
+            case .subscribe, .unsubscribe:
+                guard let handle else { return }
+                let (topics, errors) = action.topics(market: hub.runtime.market, symbols: hub.runtime.symbols)
+                var subscription = handle.subscription
+                for topic in topics {
+                    if action.kind == .subscribe {
+                        subscription.add(topic)
+                        writeStatus("success", "subscribed to: \(topic.text)", context: context)
+                    } else {
+                        subscription.remove(topic)
+                        writeStatus("success", "unsubscribed to: \(topic.text)", context: context)
+                    }
+                }
+                handle.subscription = subscription
+                for error in errors { writeStatus("error", error, context: context) }
+            }
+        }
+        context.flush()
+    }
+
+    /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
+    func enqueue(_ buffer: ByteBuffer, events: Int) {
+        guard let context else { return }
+        queue.append((buffer, events))
+        queuedEvents += events
+        queuedBytes += buffer.readableBytes
+        if queuedEvents > hub.spec.queue || queuedBytes > hub.spec.clientQueueBytes {
+            switch hub.spec.slowClient {
+            case .disconnect:
+                hub.runtime.stats.drop(.slowClient, queuedEvents)
+                queue.removeAll()
+                queuedEvents = 0
+                queuedBytes = 0
+                writeStatus("slow_consumer", "client fell behind by more than its queue; disconnecting", context: context)
+                context.flush()
+                context.close(promise: nil)
+                return
+            case .dropOldest:
+                var dropped = 0
+                while queue.count > 1, queuedEvents > hub.spec.queue || queuedBytes > hub.spec.clientQueueBytes {
+                    let oldest = queue.removeFirst()
+                    queuedEvents -= oldest.events
+                    queuedBytes -= oldest.buffer.readableBytes
+                    dropped += oldest.events
+                }
+                droppedSinceAnnounce += dropped
+                hub.runtime.stats.drop(.slowClient, dropped)
+            }
+        }
+        flushQueue(context: context)
+    }
+
+    private func flushQueue(context: ChannelHandlerContext) {
+        var wrote = false
+        var delivered = 0
+        while context.channel.isWritable, let next = queue.popFirst() {
+            if droppedSinceAnnounce > 0 {
+                writeStatus(
+                    "gap", "slow client: \(droppedSinceAnnounce) events dropped", extra: [("dropped", droppedSinceAnnounce)], context: context
+                )
+                droppedSinceAnnounce = 0
+            }
+            queuedEvents -= next.events
+            queuedBytes -= next.buffer.readableBytes
+            delivered += next.events
+            context.write(wrapOutboundOut(next.buffer), promise: nil)
+            wrote = true
+        }
+        if wrote {
+            context.flush()
+            hub.runtime.stats.delivered.add(delivered)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flushQueue(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func writeStatus(_ status: String, _ message: String, extra: [(String, Int)] = [], context: ChannelHandlerContext) {
+        var line = context.channel.allocator.buffer(capacity: 128)
+        line.writeString(StatusLine.json(status: status, message: message, extra: extra))
+        line.writeInteger(UInt8(ascii: "\n"))
+        context.write(wrapOutboundOut(line), promise: nil)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TickRouter
+import TickRouterConfig
+
+/// `unix-socket`: a local stream socket. Each client gets `{"ev":"status","status":"connected",...}`,
+/// subscribes with the provider's own actions (`{"action":"subscribe","params":"T.AAPL,AM.*"}`,
+/// acknowledged like the provider does) and then reads one event per line, the provider's JSON
+/// unchanged.
+///
+/// Each drained set of batches is encoded once per distinct subscription and the same bytes are
+/// handed to every client that shares it. Every client has its own bounded queue; a client that
+/// cannot keep up loses its own oldest events (counted, announced with a `gap` status line) or is
+/// disconnected (`slow_client: disconnect`), and never slows another client or the feed.
+public struct UnixSocketSink: Sink {
+    public enum SlowClientPolicy: String, Sendable { case dropOldest = "drop-oldest", disconnect }
+
+    public struct Spec: SinkSpec {
+        public var path: String
+        /// Most events queued per client.
+        public var queue: Int
+        /// Most bytes queued per client.
+        public var clientQueueBytes: Int
+        public var slowClient: SlowClientPolicy
+        public var mode: Int
+        public var maxClients: Int
+
+        public var planDetails: [(key: String, value: String)] {
+            [
+                ("path", path), ("queue", "\(queue) events / \(clientQueueBytes) bytes per client"),
+                ("slow_client", slowClient.rawValue), ("mode", String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
+            ]
+        }
+
+        public func makeSink(_ runtime: SinkRuntime) throws -> any Sink { UnixSocketSink(spec: self, runtime: runtime) }
+    }
+
+    let spec: Spec
+    let runtime: SinkRuntime
+
+    public func run() async throws {
+        let hub = ClientHub(spec: spec, runtime: runtime)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SocketClient(hub: hub))
+                }
+            }
+            .bind(unixDomainSocketPath: spec.path, cleanupExistingSocketFile: true)
+            .get()
+        chmod(spec.path, mode_t(spec.mode))
+        runtime.logger.info("unix socket listening at \(spec.path)")
+        defer { unlink(spec.path) }
+        while let batches = await runtime.inlet.drain() {
+            hub.dispatch(batches)
+        }
+        try? await server.close()
+        await hub.closeAll()
+    }
+
+    public static let plugin = SinkPlugin(
+        type: "unix-socket",
+        summary: "local stream socket: provider-style subscribe actions in, one provider JSON event per line out",
+        options: [
+            PluginOption("path", "path", default: "tickrouter.sock", "socket file (created 0600 by default)"),
+            PluginOption("queue", "events", default: "65536", "most events queued per client"),
+            PluginOption("queue_bytes", "byte size", default: "64MiB", "most bytes queued per client"),
+            PluginOption("slow_client", "drop-oldest | disconnect", default: "drop-oldest", "what happens to a client that falls behind"),
+            PluginOption("mode", "octal string", default: "\"0600\"", "permissions of the socket file"),
+            PluginOption("max_clients", "int", default: "64", "clients beyond this are refused with a status line"),
+        ]
+    ) { reader, context in
+        let path = context.resolvePath(reader.string("path") ?? "tickrouter.sock")
+        let queue = reader.int("queue", range: 1...100_000_000) ?? 65536
+        let bytes = reader.byteSize("queue_bytes") ?? (64 << 20)
+        let slow = reader.choice("slow_client", ["drop-oldest": SlowClientPolicy.dropOldest, "disconnect": .disconnect]) ?? .dropOldest
+        var mode = 0o600
+        if let text = reader.string("mode") {
+            if let parsed = Int(text, radix: 8), (0...0o777).contains(parsed) {
+                mode = parsed
+            } else {
+                reader.error("mode must be an octal permission such as \"0600\"", key: "mode", hint: "quote it: mode: \"0660\"")
+            }
+        }
+        let maxClients = reader.int("max_clients", range: 1...100_000) ?? 64
+        return Spec(path: path, queue: queue, clientQueueBytes: bytes, slowClient: slow, mode: mode, maxClients: maxClients)
+    }
+}

@@ -1,0 +1,313 @@
+public import NIOCore
+public import TickRouterConfig
+
+/// Decodes provider frames (`[{"ev":...}, ...]`) into ``EventRecord``s by scanning bytes in place.
+///
+/// No Foundation, no `String` and no allocation per event: keys are matched by length and bytes,
+/// integers parsed by hand, symbols interned through a decoder-local ``SymbolCache``. The scanner is
+/// strict JSON (it rejects what `JSONSerialization` rejects, checked by a property test) so a frame
+/// either decodes completely or fails with a ``FrameError`` and is quarantined whole.
+///
+/// Which field holds the symbol, sequence and time depends on the event type within the market
+/// (`sym` for trades, `T` for LULD/NOI/index values, `pair` for forex bars and crypto, `p` for forex
+/// quotes; `s` for bar window starts), so events are routed on (market, `ev`).
+public struct FrameDecoder {
+    /// The market of the connection; `ev` codes are interpreted within it.
+    public let market: Market
+    /// Symbol interning front.
+    public var symbols: SymbolCache
+    private let channelIsValid: [Bool]
+
+    /// Longest symbol accepted, in bytes.
+    public static let maxSymbolLength = 64
+
+    public init(market: Market, symbols: SymbolTable) {
+        self.market = market
+        self.symbols = SymbolCache(table: symbols)
+        var valid = [Bool](repeating: false, count: FeedChannel.count)
+        for channel in market.allChannels { valid[Int(channel.rawValue)] = true }
+        self.channelIsValid = valid
+    }
+
+    /// Decodes one frame, appending its events to `records` and its status messages to `statuses`.
+    ///
+    /// On failure `records` and `statuses` are restored to their previous length.
+    public mutating func decode(
+        _ frame: ByteBuffer, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) -> FrameError? {
+        let recordCount = records.count
+        let statusCount = statuses.count
+        let error: FrameError? = frame.withUnsafeReadableBytes { bytes in
+            guard bytes.count < Int(UInt32.max) else { return FrameError(.tooLarge, at: 0) }
+            var scanner = JSONScanner(bytes)
+            do throws(FrameError) {
+                try decodeArray(&scanner, into: &records, statuses: &statuses)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if error != nil {
+            records.removeSubrange(recordCount...)
+            statuses.removeSubrange(statusCount...)
+        }
+        return error
+    }
+
+    /// Decodes a single event object (one line of the Unix-socket stream, for example).
+    public mutating func decodeEvent(_ bytes: UnsafeRawBufferPointer) -> Result<EventRecord?, FrameError> {
+        var scanner = JSONScanner(bytes)
+        var records: [EventRecord] = []
+        var statuses: [ProviderStatus] = []
+        do throws(FrameError) {
+            scanner.skipWhitespace()
+            guard scanner.peek() == UInt8(ascii: "{") else { throw FrameError(.elementNotObject, at: scanner.index) }
+            try decodeObject(&scanner, into: &records, statuses: &statuses)
+            scanner.skipWhitespace()
+            guard scanner.atEnd else { throw FrameError(.trailingData, at: scanner.index) }
+            return .success(records.first)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private mutating func decodeArray(
+        _ s: inout JSONScanner, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) throws(FrameError) {
+        s.skipWhitespace()
+        guard s.peek() == UInt8(ascii: "[") else { throw FrameError(.notAnArray, at: s.index) }
+        s.index += 1
+        s.skipWhitespace()
+        if s.peek() == UInt8(ascii: "]") {
+            s.index += 1
+        } else {
+            while true {
+                s.skipWhitespace()
+                guard s.peek() == UInt8(ascii: "{") else {
+                    if s.atEnd { throw FrameError(.unexpectedEnd, at: s.index) }
+                    // A non-object element: validate it so "not JSON" and "JSON, wrong shape" stay distinct.
+                    try s.skipValue(depth: 1)
+                    throw FrameError(.elementNotObject, at: s.index)
+                }
+                try decodeObject(&s, into: &records, statuses: &statuses)
+                s.skipWhitespace()
+                switch s.peek() {
+                case UInt8(ascii: ","): s.index += 1
+                case UInt8(ascii: "]"): s.index += 1
+                    s.skipWhitespace()
+                    guard s.atEnd else { throw FrameError(.trailingData, at: s.index) }
+                    return
+                case nil: throw FrameError(.unexpectedEnd, at: s.index)
+                default: throw FrameError(.unexpectedByte, at: s.index)
+                }
+            }
+        }
+        s.skipWhitespace()
+        guard s.atEnd else { throw FrameError(.trailingData, at: s.index) }
+    }
+
+    /// Spans of the fields the router reads; everything else is validated and skipped.
+    private struct Fields {
+        var ev = JSONSpan.absent
+        var sym = JSONSpan.absent
+        var ticker = JSONSpan.absent  // "T"
+        var pair = JSONSpan.absent
+        var p = JSONSpan.absent
+        var q = JSONSpan.absent
+        var i = JSONSpan.absent
+        var t = JSONSpan.absent
+        var s = JSONSpan.absent
+        var status = JSONSpan.absent
+        var message = JSONSpan.absent
+    }
+
+    private mutating func decodeObject(
+        _ s: inout JSONScanner, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) throws(FrameError) {
+        let objectStart = s.index
+        s.index += 1  // '{'
+        var fields = Fields()
+        s.skipWhitespace()
+        if s.peek() == UInt8(ascii: "}") {
+            s.index += 1
+        } else {
+            fields: while true {
+                s.skipWhitespace()
+                guard s.peek() == UInt8(ascii: "\"") else {
+                    throw FrameError(s.atEnd ? .unexpectedEnd : .unexpectedByte, at: s.index)
+                }
+                let key = try s.scanString()
+                s.skipWhitespace()
+                guard s.peek() == UInt8(ascii: ":") else {
+                    throw FrameError(s.atEnd ? .unexpectedEnd : .unexpectedByte, at: s.index)
+                }
+                s.index += 1
+                s.skipWhitespace()
+                let value = try s.scanValue()
+                assign(key: key, value: value, scanner: s, to: &fields)
+                s.skipWhitespace()
+                switch s.peek() {
+                case UInt8(ascii: ","): s.index += 1
+                case UInt8(ascii: "}"):
+                    s.index += 1
+                    break fields
+                case nil: throw FrameError(.unexpectedEnd, at: s.index)
+                default: throw FrameError(.unexpectedByte, at: s.index)
+                }
+            }
+        }
+        emit(fields, objectStart: objectStart, end: s.index, scanner: s, into: &records, statuses: &statuses)
+    }
+
+    @inline(__always)
+    private func assign(key: JSONSpan, value: JSONSpan, scanner s: JSONScanner, to fields: inout Fields) {
+        if key.hasEscape {
+            // Keys with escapes never occur in provider data; match them on their decoded bytes.
+            let decoded = s.unescaped(key)
+            decoded.withUnsafeBytes { assignKnown(key: $0, value: value, to: &fields) }
+        } else {
+            assignKnown(key: s.slice(key), value: value, to: &fields)
+        }
+    }
+
+    @inline(__always)
+    private func assignKnown(key: UnsafeRawBufferPointer, value: JSONSpan, to fields: inout Fields) {
+        switch key.count {
+        case 1:
+            switch key[0] {
+            case UInt8(ascii: "p"): fields.p = value
+            case UInt8(ascii: "q"): fields.q = value
+            case UInt8(ascii: "i"): fields.i = value
+            case UInt8(ascii: "t"): fields.t = value
+            case UInt8(ascii: "s"): fields.s = value
+            case UInt8(ascii: "T"): fields.ticker = value
+            default: break
+            }
+        case 2 where key[0] == UInt8(ascii: "e") && key[1] == UInt8(ascii: "v"):
+            fields.ev = value
+        case 3 where key.elementsEqual("sym".utf8):
+            fields.sym = value
+        case 4 where key.elementsEqual("pair".utf8):
+            fields.pair = value
+        case 6 where key.elementsEqual("status".utf8):
+            fields.status = value
+        case 7 where key.elementsEqual("message".utf8):
+            fields.message = value
+        default:
+            break
+        }
+    }
+
+    private mutating func emit(
+        _ fields: Fields, objectStart: Int, end: Int, scanner s: JSONScanner,
+        into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) {
+        var record = EventRecord(
+            channelCode: EventRecord.unknownChannel, symbol: SymbolTable.none,
+            start: UInt32(objectStart), length: UInt32(end - objectStart)
+        )
+        guard fields.ev.kind == .string, !fields.ev.hasEscape else {
+            record.invalidReason = InvalidReason.missingEventType.rawValue
+            records.append(record)
+            return
+        }
+        let ev = s.slice(fields.ev)
+        if ev.elementsEqual("status".utf8) {
+            statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
+            return
+        }
+        guard let channel = Self.channel(ev), channelIsValid[Int(channel.rawValue)] else {
+            records.append(record)  // unknown `ev` for this market: passed through raw and counted
+            return
+        }
+        record.channelCode = channel.rawValue
+
+        let symbolSpan: JSONSpan
+        let sequenceSpan: JSONSpan
+        var timeSpan = fields.t
+        switch channel {
+        case .T, .Q, .FMV, .LV: symbolSpan = fields.sym; sequenceSpan = fields.q
+        case .A, .AM: symbolSpan = fields.sym; sequenceSpan = fields.q; timeSpan = fields.s
+        case .LULD, .V: symbolSpan = fields.ticker; sequenceSpan = fields.q
+        case .NOI: symbolSpan = fields.ticker; sequenceSpan = fields.i
+        case .C: symbolSpan = fields.p; sequenceSpan = .absent
+        case .XT, .XQ, .XL2: symbolSpan = fields.pair; sequenceSpan = .absent
+        case .CA, .CAS, .XA, .XAS: symbolSpan = fields.pair; sequenceSpan = .absent; timeSpan = fields.s
+        }
+
+        switch symbolSpan.kind {
+        case .absent: record.invalidReason = InvalidReason.missingSymbol.rawValue
+        case .string:
+            if symbolSpan.length == 0 {
+                record.invalidReason = InvalidReason.missingSymbol.rawValue
+            } else if symbolSpan.hasEscape {
+                let decoded = s.unescaped(symbolSpan)
+                if decoded.count > Self.maxSymbolLength {
+                    record.invalidReason = InvalidReason.symbolTooLong.rawValue
+                } else {
+                    record.symbol = decoded.withUnsafeBytes { symbols.id(for: $0) }
+                }
+            } else if symbolSpan.length > Self.maxSymbolLength {
+                record.invalidReason = InvalidReason.symbolTooLong.rawValue
+            } else {
+                record.symbol = symbols.id(for: s.slice(symbolSpan))
+            }
+        default: record.invalidReason = InvalidReason.badSymbolType.rawValue
+        }
+
+        if sequenceSpan.kind != .absent {
+            if let value = s.integer(sequenceSpan) {
+                record.sequence = value
+                record.flags |= EventRecord.Flags.hasSequence
+            } else if record.invalidReason == 0 {
+                record.invalidReason = InvalidReason.badSequence.rawValue
+            }
+        }
+        if timeSpan.kind != .absent {
+            if let value = s.integer(timeSpan) {
+                record.timestamp = value
+                record.flags |= EventRecord.Flags.hasTimestamp
+            } else if record.invalidReason == 0 {
+                record.invalidReason = InvalidReason.badTimestamp.rawValue
+            }
+        }
+        records.append(record)
+    }
+
+    /// Maps an `ev` code to a channel by length and bytes.
+    @inline(__always)
+    static func channel(_ ev: UnsafeRawBufferPointer) -> FeedChannel? {
+        switch ev.count {
+        case 1:
+            switch ev[0] {
+            case UInt8(ascii: "T"): return .T
+            case UInt8(ascii: "Q"): return .Q
+            case UInt8(ascii: "A"): return .A
+            case UInt8(ascii: "C"): return .C
+            case UInt8(ascii: "V"): return .V
+            default: return nil
+            }
+        case 2:
+            switch (ev[0], ev[1]) {
+            case (UInt8(ascii: "A"), UInt8(ascii: "M")): return .AM
+            case (UInt8(ascii: "L"), UInt8(ascii: "V")): return .LV
+            case (UInt8(ascii: "C"), UInt8(ascii: "A")): return .CA
+            case (UInt8(ascii: "X"), UInt8(ascii: "T")): return .XT
+            case (UInt8(ascii: "X"), UInt8(ascii: "Q")): return .XQ
+            case (UInt8(ascii: "X"), UInt8(ascii: "A")): return .XA
+            default: return nil
+            }
+        case 3:
+            if ev.elementsEqual("FMV".utf8) { return .FMV }
+            if ev.elementsEqual("NOI".utf8) { return .NOI }
+            if ev.elementsEqual("CAS".utf8) { return .CAS }
+            if ev.elementsEqual("XAS".utf8) { return .XAS }
+            if ev.elementsEqual("XL2".utf8) { return .XL2 }
+            return nil
+        case 4:
+            return ev.elementsEqual("LULD".utf8) ? .LULD : nil
+        default:
+            return nil
+        }
+    }
+}

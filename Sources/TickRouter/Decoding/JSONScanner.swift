@@ -1,0 +1,313 @@
+/// Where a JSON value sits in the frame. For strings the span covers the content without quotes.
+struct JSONSpan {
+    enum Kind: UInt8 { case absent, string, number, literal, container }
+
+    var kind: Kind
+    var start: Int
+    var length: Int
+    var hasEscape: Bool
+
+    static let absent = JSONSpan(kind: .absent, start: 0, length: 0, hasEscape: false)
+}
+
+/// A strict JSON (RFC 8259) scanner over bytes in place. It validates everything it passes over,
+/// but materialises nothing: callers get spans and decide what to read.
+struct JSONScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    static let maxDepth = 64
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    var atEnd: Bool { index >= bytes.count }
+
+    @inline(__always)
+    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    @inline(__always)
+    func slice(_ span: JSONSpan) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.start + span.length])
+    }
+
+    /// Scans a string starting at its opening quote; returns the span of its content.
+    @inline(__always)
+    mutating func scanString() throws(FrameError) -> JSONSpan {
+        index += 1  // opening quote
+        let start = index
+        var hasEscape = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let span = JSONSpan(kind: .string, start: start, length: index - start, hasEscape: hasEscape)
+                index += 1
+                return span
+            } else if byte == UInt8(ascii: "\\") {
+                hasEscape = true
+                try scanEscape()
+            } else if byte < 0x20 {
+                throw FrameError(.invalidString, at: index)
+            } else if byte >= 0x80 {
+                try scanUTF8Sequence()
+            } else {
+                index += 1
+            }
+        }
+        throw FrameError(.unexpectedEnd, at: index)
+    }
+
+    private mutating func scanEscape() throws(FrameError) {
+        index += 1
+        guard index < bytes.count else { throw FrameError(.unexpectedEnd, at: index) }
+        switch bytes[index] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            index += 1
+        case UInt8(ascii: "u"):
+            let unit = try hex4(at: index + 1)
+            index += 5
+            if (0xD800...0xDBFF).contains(unit) {
+                // A high surrogate must be followed by an escaped low surrogate.
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw FrameError(.invalidString, at: index)
+                }
+                let low = try hex4(at: index + 2)
+                guard (0xDC00...0xDFFF).contains(low) else { throw FrameError(.invalidString, at: index) }
+                index += 6
+            } else if (0xDC00...0xDFFF).contains(unit) {
+                throw FrameError(.invalidString, at: index)
+            }
+        default:
+            throw FrameError(.invalidString, at: index)
+        }
+    }
+
+    private func hex4(at position: Int) throws(FrameError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw FrameError(.unexpectedEnd, at: position) }
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            let byte = bytes[position + offset]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw FrameError(.invalidString, at: position + offset)
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+    private mutating func scanUTF8Sequence() throws(FrameError) {
+        let lead = bytes[index]
+        let count: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: count = 1
+        case 0xE0: count = 2; lower = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: count = 2
+        case 0xED: count = 2; upper = 0x9F
+        case 0xF0: count = 3; lower = 0x90
+        case 0xF1...0xF3: count = 3
+        case 0xF4: count = 3; upper = 0x8F
+        default: throw FrameError(.invalidUTF8, at: index)
+        }
+        guard index + count < bytes.count else { throw FrameError(.unexpectedEnd, at: index) }
+        let second = bytes[index + 1]
+        guard second >= lower, second <= upper else { throw FrameError(.invalidUTF8, at: index + 1) }
+        if count > 1 {
+            for offset in 2...count where !(0x80...0xBF).contains(bytes[index + offset]) {
+                throw FrameError(.invalidUTF8, at: index + offset)
+            }
+        }
+        index += count + 1
+    }
+
+    /// Scans any value at the current position and returns its span.
+    @inline(__always)
+    mutating func scanValue() throws(FrameError) -> JSONSpan {
+        guard let byte = peek() else { throw FrameError(.unexpectedEnd, at: index) }
+        switch byte {
+        case UInt8(ascii: "\""):
+            return try scanString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            try scanNumber()
+            return JSONSpan(kind: .number, start: start, length: index - start, hasEscape: false)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let start = index
+            try skipValue(depth: 2)
+            return JSONSpan(kind: .container, start: start, length: index - start, hasEscape: false)
+        default:
+            let start = index
+            try scanLiteral()
+            return JSONSpan(kind: .literal, start: start, length: index - start, hasEscape: false)
+        }
+    }
+
+    /// Skips any value, validating it, with nested containers up to ``maxDepth``.
+    mutating func skipValue(depth: Int) throws(FrameError) {
+        guard depth <= Self.maxDepth else { throw FrameError(.tooDeep, at: index) }
+        guard let byte = peek() else { throw FrameError(.unexpectedEnd, at: index) }
+        switch byte {
+        case UInt8(ascii: "\""):
+            _ = try scanString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try scanNumber()
+        case UInt8(ascii: "{"):
+            index += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") { index += 1; return }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw FrameError(atEnd ? .unexpectedEnd : .unexpectedByte, at: index) }
+                _ = try scanString()
+                skipWhitespace()
+                guard peek() == UInt8(ascii: ":") else { throw FrameError(atEnd ? .unexpectedEnd : .unexpectedByte, at: index) }
+                index += 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let next = peek() else { throw FrameError(.unexpectedEnd, at: index) }
+                index += 1
+                if next == UInt8(ascii: "}") { return }
+                guard next == UInt8(ascii: ",") else { throw FrameError(.unexpectedByte, at: index - 1) }
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let next = peek() else { throw FrameError(.unexpectedEnd, at: index) }
+                index += 1
+                if next == UInt8(ascii: "]") { return }
+                guard next == UInt8(ascii: ",") else { throw FrameError(.unexpectedByte, at: index - 1) }
+            }
+        default:
+            try scanLiteral()
+        }
+    }
+
+    private mutating func scanLiteral() throws(FrameError) {
+        for literal in ["true", "false", "null"] as [StaticString] {
+            let count = literal.utf8CodeUnitCount
+            if index + count <= bytes.count,
+                UnsafeRawBufferPointer(start: literal.utf8Start, count: count).elementsEqual(bytes[index..<index + count])
+            {
+                index += count
+                return
+            }
+        }
+        throw FrameError(atEnd ? .unexpectedEnd : .invalidLiteral, at: index)
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    @inline(__always)
+    private mutating func scanNumber() throws(FrameError) {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard let first = peek(), isDigit(first) else { throw FrameError(.invalidNumber, at: start) }
+        index += 1
+        if first != UInt8(ascii: "0") {
+            while let byte = peek(), isDigit(byte) { index += 1 }
+        }
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            guard let byte = peek(), isDigit(byte) else { throw FrameError(.invalidNumber, at: start) }
+            while let byte = peek(), isDigit(byte) { index += 1 }
+        }
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            index += 1
+            if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { index += 1 }
+            guard let digit = peek(), isDigit(digit) else { throw FrameError(.invalidNumber, at: start) }
+            while let byte = peek(), isDigit(byte) { index += 1 }
+        }
+    }
+
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    /// The value of an integer literal (no fraction, no exponent, fits in Int64), else nil.
+    @inline(__always)
+    func integer(_ span: JSONSpan) -> Int64? {
+        guard span.kind == .number else { return nil }
+        var position = span.start
+        let end = span.start + span.length
+        var negative = false
+        if bytes[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        var value: Int64 = 0
+        while position < end {
+            let digit = bytes[position] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(digit))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            position += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// The decoded bytes of a string span (escapes resolved). Slow path: allocates.
+    func unescaped(_ span: JSONSpan) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(span.length)
+        var position = span.start
+        let end = span.start + span.length
+        while position < end {
+            let byte = bytes[position]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                position += 1
+                continue
+            }
+            let kind = bytes[position + 1]
+            position += 2
+            switch kind {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = (try? hex4(at: position)) ?? 0xFFFD
+                position += 4
+                if (0xD800...0xDBFF).contains(scalar), position + 6 <= end, let low = try? hex4(at: position + 2) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    position += 6
+                }
+                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+            default: out.append(kind)
+            }
+        }
+        return out
+    }
+
+    /// A string span as `String` (for rare control-plane values such as status messages).
+    func text(_ span: JSONSpan) -> String {
+        guard span.kind == .string else { return "" }
+        if span.hasEscape { return String(decoding: unescaped(span), as: UTF8.self) }
+        return String(decoding: slice(span), as: UTF8.self)
+    }
+}

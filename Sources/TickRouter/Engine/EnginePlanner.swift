@@ -1,0 +1,123 @@
+public import TickRouterConfig
+
+/// Turns a loaded configuration into an ``EnginePlan``: decodes the strategy and sink options through
+/// their plugins (same diagnostics, same positions), routes the universe onto the connections and
+/// resolves endpoints. Nothing connects.
+public struct EnginePlanner {
+    public let registry: PluginRegistry
+
+    public init(registry: PluginRegistry) {
+        self.registry = registry
+    }
+
+    /// Loads, validates and plans a config file. Throws every problem found, with positions.
+    public func plan(file path: String, environment: [String: String]) throws(ConfigError) -> EnginePlan {
+        let loader = ConfigurationLoader(environment: environment, plugins: registry.names)
+        let (configuration, context) = try loader.load(file: path)
+        return try plan(configuration, context: context)
+    }
+
+    /// Plans an already loaded configuration.
+    public func plan(_ configuration: TickRouterConfiguration, context: OptionsContext) throws(ConfigError) -> EnginePlan {
+        let pluginContext = PluginContext(configuration: configuration, options: context)
+        let diagnostics = context.diagnostics
+
+        var strategy: (any RoutingStrategy)?
+        if let plugin = registry.strategies[configuration.routing.strategy] {
+            let reader = configuration.routing.options.map { OptionsReader($0, diagnostics: diagnostics, environment: context.environment) }
+            strategy = plugin.decode(reader, pluginContext)
+            reader?.finish(allowed: plugin.options.map(\.name))
+        }
+
+        var sinks: [SinkPlan] = []
+        for sink in configuration.sinks {
+            guard let plugin = registry.sinks[sink.type] else { continue }
+            let reader = OptionsReader(sink.options, diagnostics: diagnostics, environment: context.environment)
+            for key in ["type", "name", "channels", "symbols"] { _ = reader.child(key) }
+            let spec = plugin.decode(reader, pluginContext)
+            reader.finish(allowed: ["type", "name", "channels", "symbols"] + plugin.options.map(\.name))
+            if let spec {
+                sinks.append(SinkPlan(name: sink.name, type: sink.type, channels: sink.channels, symbols: sink.symbols, spec: spec))
+            }
+        }
+
+        var routing: RoutingTable?
+        if let strategy { routing = route(configuration, strategy: strategy, diagnostics: diagnostics) }
+        try context.finish()
+        guard let routing else {
+            throw ConfigError(diagnostics: [])  // unreachable: a missing strategy is a diagnostic above
+        }
+
+        let connections = configuration.connections.enumerated().map { index, connection in
+            ConnectionPlan(
+                index: index, name: connection.name, feed: connection.feed, channels: connection.channels,
+                symbols: routing.symbols(on: index), endpoint: Self.endpoint(feed: configuration.feed, kind: connection.feed)
+            )
+        }
+        var policies: [FeedChannel: ChannelPolicy] = [:]
+        for channel in configuration.carriedChannels {
+            policies[channel] = configuration.processors[channel].map(ChannelPolicy.init) ?? ChannelPolicy()
+        }
+        return EnginePlan(
+            configuration: configuration, connections: connections, routing: routing, strategy: configuration.routing.strategy,
+            policies: policies, sinks: sinks, warnings: diagnostics.all.filter { $0.severity == .warning }
+        )
+    }
+
+    /// Routes the universe group by group: connections with the same feed and channels form a group;
+    /// a group of one takes every symbol, larger groups ask the strategy.
+    private func route(_ configuration: TickRouterConfiguration, strategy: any RoutingStrategy, diagnostics: ConfigDiagnostics) -> RoutingTable {
+        let symbols = configuration.universe
+        var assignment = [[Int]](repeating: [], count: symbols.count)
+        var groups: [[Int]] = []
+        var groupKeys: [String] = []
+        for (index, connection) in configuration.connections.enumerated() {
+            let key = connection.feed.rawValue + ":" + connection.channels.sorted().map(\.code).joined(separator: ",")
+            if let position = groupKeys.firstIndex(of: key) {
+                groups[position].append(index)
+            } else {
+                groupKeys.append(key)
+                groups.append([index])
+            }
+        }
+        for group in groups {
+            if group.count == 1 {
+                for symbol in symbols.indices { assignment[symbol].append(group[0]) }
+                continue
+            }
+            let request = RoutingRequest(
+                symbols: symbols, slots: group.map { configuration.connections[$0].name }, universes: configuration.universeNames
+            )
+            let slots = strategy.assign(request)
+            var unassigned: [String] = []
+            for symbol in symbols.indices {
+                let chosen = symbol < slots.count ? slots[symbol].filter { group.indices.contains($0) } : []
+                if chosen.isEmpty { unassigned.append(symbols[symbol]) }
+                for slot in chosen where !assignment[symbol].contains(group[slot]) { assignment[symbol].append(group[slot]) }
+            }
+            if !unassigned.isEmpty, let node = configuration.routing.options ?? nil {
+                let names = request.slots.joined(separator: ", ")
+                let shown = unassigned.prefix(5).joined(separator: ", ") + (unassigned.count > 5 ? ", …" : "")
+                diagnostics.error(
+                    "\(unassigned.count) symbol(s) have no connection among \(names): \(shown)", at: node,
+                    hint: "assign them to a connection or name a default connection"
+                )
+            }
+        }
+        return RoutingTable(symbols: symbols, connectionsBySymbol: assignment, connectionCount: configuration.connections.count)
+    }
+
+    /// The endpoint of a connection of kind `kind`.
+    static func endpoint(feed: FeedConfiguration, kind: FeedKind) -> FeedEndpoint {
+        let market = "/" + feed.market.path
+        if let url = feed.url {
+            let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+            return FeedEndpoint(base: base, path: kind == .realtime ? market : "/\(kind.rawValue)\(market)")
+        }
+        switch feed.provider {
+        case .simulator: return FeedEndpoint(base: nil, path: kind == .realtime ? market : "/\(kind.rawValue)\(market)")
+        case .massive: return FeedEndpoint(base: "wss://" + kind.massiveHost, path: market)
+        case .polygon: return FeedEndpoint(base: "wss://" + kind.polygonHost, path: market)
+        }
+    }
+}

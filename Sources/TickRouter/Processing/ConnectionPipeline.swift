@@ -1,0 +1,68 @@
+public import NIOCore
+public import TickRouterConfig
+
+/// The data path of one connection: frame → decoder → processors → fan-out.
+///
+/// Owned by the connection's read task and called once per frame; nothing in it waits, so the
+/// provider's socket is read as fast as frames arrive whatever the sinks do.
+public struct ConnectionPipeline {
+    public let connection: ConnectionIndex
+    private var decoder: FrameDecoder
+    private var processor: BatchProcessor
+    private let fanout: Fanout
+    private let stats: ConnectionStats
+    private let quarantine: Quarantine
+    private var statuses: [ProviderStatus] = []
+    /// Expected events per frame, to size each batch's record array in one allocation.
+    private var recordCapacity = 64
+
+    public init(
+        connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: [FeedChannel: ChannelPolicy],
+        fanout: Fanout, stats: EngineStats
+    ) {
+        self.connection = connection
+        self.decoder = FrameDecoder(market: market, symbols: symbols)
+        let connectionStats = stats.connections[Int(connection)]
+        self.processor = BatchProcessor(connectionName: connectionStats.name, policies: policies, stats: stats)
+        self.fanout = fanout
+        self.stats = connectionStats
+        self.quarantine = stats.quarantine
+    }
+
+    /// Routes one frame. Returns the provider status messages it contained (usually none).
+    public mutating func handle(frame: ByteBuffer, receivedAt: UInt64) -> [ProviderStatus] {
+        statuses.removeAll(keepingCapacity: true)
+        var records: [EventRecord] = []
+        records.reserveCapacity(recordCapacity)
+        stats.frames.add(1)
+        stats.bytes.add(frame.readableBytes)
+        if let error = decoder.decode(frame, into: &records, statuses: &statuses) {
+            stats.malformedFrames.add(1)
+            frame.withUnsafeReadableBytes { quarantine.add(connection: stats.name, reason: "malformed frame: \(error)", bytes: $0) }
+            return statuses
+        }
+        guard !records.isEmpty else { return statuses }
+        recordCapacity = max(16, min(4096, records.count))
+        stats.events.add(records.count)
+        if let last = records.last, last.flags & EventRecord.Flags.hasTimestamp != 0 {
+            stats.lastEventMillis.set(Int(TimestampUnit.milliseconds(last.timestamp)))
+        }
+        var batch = EventBatch(frame: frame, records: records, connection: connection, receivedAt: receivedAt)
+        processor.process(&batch)
+        if !batch.records.isEmpty { fanout.publish(batch) }
+        return statuses
+    }
+}
+
+/// The provider mixes s, ms, µs and ns timestamps (provider-protocol.md §4.6); the digit count tells.
+public enum TimestampUnit {
+    /// Normalises a raw timestamp to milliseconds since the epoch by its magnitude.
+    @inlinable public static func milliseconds(_ raw: Int64) -> Int64 {
+        switch raw {
+        case ..<100_000_000_000: raw * 1000  // seconds (10 digits)
+        case ..<100_000_000_000_000: raw  // milliseconds (13)
+        case ..<100_000_000_000_000_000: raw / 1000  // microseconds (16)
+        default: raw / 1_000_000  // nanoseconds (19)
+        }
+    }
+}
