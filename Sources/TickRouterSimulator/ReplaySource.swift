@@ -6,6 +6,7 @@ import Logging
 ///
 /// Pacing uses each event's `t` (any unit: 10/13/16/19 digits are read as s/ms/µs/ns); events
 /// without `t` go out with the previous one. Events are re-serialized once at load time.
+/// The replay starts when the first client has subscribed to something, and runs once.
 struct ReplaySource {
     struct LoadError: Error, CustomStringConvertible {
         var description: String
@@ -57,6 +58,10 @@ struct ReplaySource {
     /// Sends the recording once, paced; returns at the end or when cancelled.
     func run(core: SimulatorCore) async throws {
         let events = try load()
+        // Start when someone listens, so a recording is not sent into the void before clients subscribe.
+        while !Task.isCancelled, !core.hasSubscribers {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         core.logger.info("replaying \(events.count) events from \(path) at speed \(speed)")
         let clock = ContinuousClock()
         let start = clock.now

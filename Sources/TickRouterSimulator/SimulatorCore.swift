@@ -38,6 +38,11 @@ final class SimulatorCore: Sendable {
     /// A snapshot of the connected sessions (cheap copy-on-write array).
     var activeSessions: [ClientSession] { sessions.withLock { Array($0.values) } }
 
+    /// Whether any connected client is subscribed to anything.
+    var hasSubscribers: Bool {
+        activeSessions.contains { session in session.state.withLock { !$0.subscriptions.isEmpty } }
+    }
+
     // MARK: Connections
 
     /// Serves one upgraded connection until either side closes it.
