@@ -21,6 +21,8 @@ final class ClientSession: Sendable {
         var pendingDataFrames = 0
         var authenticated = false
         var closing = false
+        /// Events in the last outbox item if it is a data frame the generator may still extend.
+        var openFrameEvents = 0
     }
 
     let id: Int
@@ -78,6 +80,18 @@ final class ClientSession: Sendable {
             var frame: ByteBuffer?
             var inFrame = 0
             var produced = 0
+            // While the sender lags, keep filling the last queued data frame (the provider packs
+            // more events per frame when it has a backlog).
+            if state.openFrameEvents > 0, state.openFrameEvents < eventsPerFrame,
+                case .frame(var last, isData: true)? = state.outbox.last
+            {
+                state.outbox.removeLast()
+                last.moveWriterIndex(to: last.writerIndex - 1)  // reopen: drop the closing "]"
+                frame = last
+                inFrame = state.openFrameEvents
+                produced = -1  // it was already counted
+            }
+            state.openFrameEvents = 0
             batch.writer.bytes.withUnsafeBytes { bytes in
                 for event in batch.events
                 where state.subscriptions.matches(channel: Int(event.channel), symbol: Int(event.symbol)) {
@@ -105,6 +119,7 @@ final class ClientSession: Sendable {
                 last.writeInteger(UInt8(ascii: "]"))
                 state.outbox.append(.frame(last, isData: true))
                 produced += 1
+                state.openFrameEvents = inFrame
             }
             state.pendingDataFrames += produced
             return produced > 0 && state.pendingDataFrames > maxPendingFrames
@@ -130,6 +145,7 @@ final class ClientSession: Sendable {
                 let items = state.withLock { state -> [Outgoing] in
                     let items = state.outbox
                     state.outbox.removeAll(keepingCapacity: true)
+                    state.openFrameEvents = 0
                     return items
                 }
                 if items.isEmpty { break }
