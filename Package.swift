@@ -88,6 +88,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -95,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tickrouter",
-            dependencies: ["TickRouterCLI"],
+            dependencies: ["TickRouter", "TickRouterCLI", "TickRouterPlugins"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -106,8 +106,8 @@ struct EngineSummary {
         previous = current
         let connections = stats.connections.map { "\($0.name)=\($0.state)" }.joined(separator: " ")
         let sinks = stats.sinks.map { sink in
-            let dropped = sink.dropped.total
-            return "\(sink.name)" + (sink.clients.load > 0 ? " clients=\(sink.clients.load)" : "") + (dropped > 0 ? " dropped=\(dropped)" : "")
+            let drops = sink.dropped.snapshot.filter { $0.count > 0 }.map { "\($0.reason)=\($0.count)" }.joined(separator: ",")
+            return "\(sink.name)" + (sink.clients.load > 0 ? " clients=\(sink.clients.load)" : "") + (drops.isEmpty ? "" : " dropped{\(drops)}")
         }.joined(separator: " ")
         let quarantined = stats.quarantine.total.load
         var clock = time_t(Date().timeIntervalSince1970)

@@ -30,7 +30,7 @@ public struct UnixSocketSink: Sink {
         public var planDetails: [(key: String, value: String)] {
             [
                 ("path", path), ("queue", "\(queue) events / \(clientQueueBytes) bytes per client"),
-                ("slow_client", slowClient.rawValue), ("mode", String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
+                ("slow_client", slowClient.rawValue), ("mode", "0" + String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
             ]
         }
 
@@ -74,7 +74,8 @@ public struct UnixSocketSink: Sink {
             PluginOption("max_clients", "int", default: "64", "clients beyond this are refused with a status line"),
         ]
     ) { reader, context in
-        let path = context.resolvePath(reader.string("path") ?? "tickrouter.sock")
+        // Output paths are relative to the working directory, like any command-line tool's.
+        let path = reader.string("path") ?? "tickrouter.sock"
         let queue = reader.int("queue", range: 1...100_000_000) ?? 65536
         let bytes = reader.byteSize("queue_bytes") ?? (64 << 20)
         let slow = reader.choice("slow_client", ["drop-oldest": SlowClientPolicy.dropOldest, "disconnect": .disconnect]) ?? .dropOldest

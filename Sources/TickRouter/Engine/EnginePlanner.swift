@@ -56,7 +56,31 @@ public struct EnginePlanner {
         }
         var policies: [FeedChannel: ChannelPolicy] = [:]
         for channel in configuration.carriedChannels {
-            policies[channel] = configuration.processors[channel].map(ChannelPolicy.init) ?? ChannelPolicy()
+            var policy = configuration.processors[channel].map(ChannelPolicy.init) ?? ChannelPolicy()
+            if policy.overflow != .dropOldest, let node = configuration.processors[channel]?.node {
+                // Only drop-oldest is implemented so far; say so instead of pretending.
+                diagnostics.warning(
+                    "overflow '\(policy.overflow.rawValue)' is not implemented yet; drop-oldest applies", at: node,
+                    hint: "write overflow: drop-oldest to silence this"
+                )
+                policy.overflow = .dropOldest
+            }
+            if let processor = configuration.processors[channel], let node = processor.node {
+                let pending = [
+                    ("throttle", processor.throttle != nil), ("priority", !processor.priority.isEmpty), ("bars", processor.bars != nil),
+                    ("late_after", processor.lateAfter != nil), ("emit_every", processor.emitEvery != nil), ("max_rate", processor.maxRate != nil),
+                ].filter(\.1).map(\.0)
+                if !pending.isEmpty {
+                    diagnostics.warning(
+                        "\(pending.joined(separator: ", ")) not implemented yet; ignored", at: node,
+                        hint: "remove the key(s) until processing policies land"
+                    )
+                }
+            }
+            policies[channel] = policy
+        }
+        if configuration.routing.failover, let node = configuration.routing.options {
+            diagnostics.warning("failover is not implemented yet; a failed connection's symbols wait for it to reconnect", at: node)
         }
         return EnginePlan(
             configuration: configuration, connections: connections, routing: routing, strategy: configuration.routing.strategy,

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ServiceLifecycle
+import UnixSignals
+import TickRouterSimulator
+
+/// `tickrouter simulate`: the built-in provider simulator as a standalone server.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run the provider simulator alone (the official clients connect with secure=False)."
+    )
+
+    @Option(help: "Listen address.") var host = "127.0.0.1"
+    @Option(help: "Listen port (0 = any free port).") var port = 8765
+    @Option(help: "Number of symbols in the simulated market.") var symbols = 500
+    @Option(help: "Total events per second.") var rate = 50_000
+    @Option(help: "Most events per frame.") var eventsPerFrame = 50
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Accept only this API key (repeatable); default: any key.") var apiKey: [String] = []
+    @Option(help: "Replay an NDJSON recording instead of generating.") var replay: String?
+    @Option(help: "Replay speed factor.") var speed: Double = 1
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "simulator")
+        let simulator = Simulator(
+            configuration: SimulatorConfiguration(
+                host: host, port: port, symbols: [], symbolCount: symbols, rate: rate, eventsPerFrame: eventsPerFrame, seed: seed,
+                apiKeys: apiKey.isEmpty ? nil : Set(apiKey), replay: replay, speed: speed
+            ),
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: simulator)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let bound = try await simulator.waitUntilListening()
+            printLine("simulator listening on ws://\(host):\(bound)")
+            try await tasks.waitForAll()
+        }
+    }
+}
