@@ -6,7 +6,7 @@ import TickRouterSimulator
 
 /// Runs an ``EnginePlan``: starts the in-process simulator first when the config asks for it,
 /// then the engine against it. Stopping (graceful shutdown) stops the engine, then the simulator.
-public final class Host: Service {
+public final class RouterHost: Service {
     public let plan: EnginePlan
     private let logger: Logger
     private let engineBox = EngineBox()

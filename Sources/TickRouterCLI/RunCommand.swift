@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         for warning in plan.warnings { printError(warning.description) }
-        let host = Host(plan: plan, logger: logger)
+        let host = RouterHost(plan: plan, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: host)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

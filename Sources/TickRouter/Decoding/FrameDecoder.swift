@@ -206,17 +206,28 @@ public struct FrameDecoder {
             channelCode: EventRecord.unknownChannel, symbol: SymbolTable.none,
             start: UInt32(objectStart), length: UInt32(end - objectStart)
         )
-        guard fields.ev.kind == .string, !fields.ev.hasEscape else {
+        guard fields.ev.kind == .string else {
             record.invalidReason = InvalidReason.missingEventType.rawValue
             records.append(record)
             return
         }
-        let ev = s.slice(fields.ev)
-        if ev.elementsEqual("status".utf8) {
-            statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
-            return
+        let escapedEv = fields.ev.hasEscape ? s.unescaped(fields.ev) : nil
+        let channel: FeedChannel?
+        if let escapedEv {
+            if escapedEv.elementsEqual("status".utf8) {
+                statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
+                return
+            }
+            channel = escapedEv.withUnsafeBytes { Self.channel($0) }
+        } else {
+            let ev = s.slice(fields.ev)
+            if ev.elementsEqual("status".utf8) {
+                statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
+                return
+            }
+            channel = Self.channel(ev)
         }
-        guard let channel = Self.channel(ev), channelIsValid[Int(channel.rawValue)] else {
+        guard let channel, channelIsValid[Int(channel.rawValue)] else {
             records.append(record)  // unknown `ev` for this market: passed through raw and counted
             return
         }

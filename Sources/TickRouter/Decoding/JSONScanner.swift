@@ -239,7 +239,17 @@ struct JSONScanner {
             if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { index += 1 }
             guard let digit = peek(), isDigit(digit) else { throw FrameError(.invalidNumber, at: start) }
             while let byte = peek(), isDigit(byte) { index += 1 }
+            try checkFinite(from: start)
+        } else if index - start > 300 {
+            try checkFinite(from: start)
         }
+    }
+
+    /// Numbers beyond the range of a double (`1e400`) are rejected, as `JSONSerialization` does.
+    /// Only numbers with an exponent or hundreds of digits get here; provider data has neither.
+    private func checkFinite(from start: Int) throws(FrameError) {
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw FrameError(.invalidNumber, at: start) }
     }
 
     @inline(__always)

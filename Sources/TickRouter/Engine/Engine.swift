@@ -9,7 +9,7 @@ public import TickRouterConfig
 public final class Engine: Service {
     public let plan: EnginePlan
     public let stats: EngineStats
-    public let symbols = SymbolTable()
+    public let symbols: SymbolTable
     private let connections: [FeedConnection]
     private let sinks: [any Sink]
     private let inlets: [SinkInlet]
@@ -20,6 +20,8 @@ public final class Engine: Service {
     public init(plan: EnginePlan, simulatorPort: Int? = nil, logger: Logger) throws {
         self.plan = plan
         self.logger = logger
+        let symbols = SymbolTable()
+        self.symbols = symbols
         let stats = EngineStats(connectionNames: plan.connections.map(\.name), sinkNames: plan.sinks.map(\.name))
         self.stats = stats
 
@@ -30,9 +32,8 @@ public final class Engine: Service {
             var mask: UInt32 = sinkPlan.channels == nil ? 1 << 31 : 0
             for channel in sinkPlan.channels ?? carried { mask |= 1 << UInt32(channel.rawValue) }
             if !sinkPlan.spec.consumesEvents { mask = 0 }
-            var limits = [Int](repeating: 1000, count: FeedChannel.count + 1)
-            for (channel, policy) in plan.policies { limits[Int(channel.rawValue)] = policy.buffer }
-            let inlet = SinkInlet(channelMask: mask, channelLimits: limits, byteLimit: sinkPlan.spec.queueBytes, stats: stats.sinks[index])
+            let symbolFilter = sinkPlan.symbols.map { Set($0.map(symbols.intern)) }
+            let inlet = SinkInlet(channelMask: mask, symbolFilter: symbolFilter, byteLimit: sinkPlan.spec.queueBytes, stats: stats.sinks[index])
             var sinkLogger = logger
             sinkLogger[metadataKey: "sink"] = .string(sinkPlan.name)
             let runtime = SinkRuntime(

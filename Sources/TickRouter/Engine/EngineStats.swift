@@ -34,11 +34,10 @@ public final class ChannelStats: Sendable {
 
 /// Why a sink or a client lost events.
 public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
-    case channelBufferFull, sinkBytesFull, slowClient, disconnected, shutdown
+    case sinkBytesFull, slowClient, disconnected, shutdown
 
     public var description: String {
         switch self {
-        case .channelBufferFull: "channel_buffer_full"
         case .sinkBytesFull: "sink_bytes_full"
         case .slowClient: "slow_client"
         case .disconnected: "disconnected"

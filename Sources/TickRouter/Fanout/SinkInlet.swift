@@ -6,19 +6,20 @@ import Synchronization
 /// The bounded queue between the feed and one sink. Connections push batches; the sink drains
 /// everything queued in one call.
 ///
-/// Bounds are per channel in events (the processor's `buffer`, so a burst of quotes cannot evict
-/// trades) and per sink in bytes. Overflow drops the oldest queued events of the offending channel,
-/// counted by reason. A push never waits: backpressure never reaches the provider's socket.
+/// The bound is the sink's byte budget (frame bytes held). When a push would exceed it, whole
+/// oldest batches are dropped and counted (`sink_bytes_full`). A push never waits: backpressure
+/// never reaches the provider's socket, and a sink that stalls loses only its own events.
 public final class SinkInlet: Sendable {
     /// Which channels this sink takes (``EventBatch/channelMask`` bits).
     public let channelMask: UInt32
-    private let channelLimits: [Int]
+    /// Symbols this sink takes; nil for all.
+    private let symbolFilter: Set<SymbolID>?
     private let byteLimit: Int
     private let stats: SinkStats
 
     private struct State: ~Copyable {
         var queue = Deque<EventBatch>()
-        var pendingPerChannel: [Int]
+        var pendingEvents = 0
         var pendingBytes = 0
         var waiter: CheckedContinuation<Void, Never>? = nil
         var closed = false
@@ -28,96 +29,53 @@ public final class SinkInlet: Sendable {
 
     /// - Parameters:
     ///   - channelMask: channels accepted (bit per `FeedChannel.rawValue`, bit 31 for unknown `ev`).
-    ///   - channelLimits: most events of each channel (indexed by raw value, unknown last) held at once.
+    ///   - symbolFilter: symbols accepted, or nil for every symbol.
     ///   - byteLimit: most frame bytes held at once.
-    public init(channelMask: UInt32, channelLimits: [Int], byteLimit: Int, stats: SinkStats) {
-        precondition(channelLimits.count == FeedChannel.count + 1)
+    public init(channelMask: UInt32, symbolFilter: Set<SymbolID>? = nil, byteLimit: Int, stats: SinkStats) {
         self.channelMask = channelMask
-        self.channelLimits = channelLimits
+        self.symbolFilter = symbolFilter
         self.byteLimit = byteLimit
         self.stats = stats
-        self.state = Mutex(State(pendingPerChannel: [Int](repeating: 0, count: FeedChannel.count + 1)))
+        self.state = Mutex(State())
     }
 
-    @inline(__always) static func slot(_ code: UInt8) -> Int { code == EventRecord.unknownChannel ? FeedChannel.count : Int(code) }
-
-    /// Queues a batch. Never blocks; drops the oldest events of a channel over its limit.
+    /// Queues a batch. Never blocks; drops the oldest batches when over the byte budget.
     public func push(_ batch: EventBatch) {
         guard batch.channelMask & channelMask != 0 else { return }
         var batch = batch
-        if batch.channelMask & ~channelMask != 0 {
+        if batch.channelMask & ~channelMask != 0 || symbolFilter != nil {
             let mask = channelMask
-            batch.records.removeAll { EventBatch.maskBit($0.channelCode) & mask == 0 }
+            let symbols = symbolFilter
+            batch.records.removeAll { record in
+                EventBatch.maskBit(record.channelCode) & mask == 0 || symbols.map { !$0.contains(record.symbol) } ?? false
+            }
+            guard !batch.records.isEmpty else { return }
             batch.recomputeChannelMask()
         }
         let count = batch.records.count
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.closed else {
-                stats.drop(.shutdown, count)
-                return nil
-            }
-            var overLimit = false
-            for record in batch.records {
-                let slot = Self.slot(record.channelCode)
-                state.pendingPerChannel[slot] += 1
-                if state.pendingPerChannel[slot] > channelLimits[slot] { overLimit = true }
-            }
+        let (waiter, dropped): (CheckedContinuation<Void, Never>?, Int) = state.withLock { state in
+            guard !state.closed else { return (nil, -1) }
+            state.pendingEvents += count
             state.pendingBytes += batch.frame.readableBytes
             state.queue.append(batch)
-            if overLimit { trimChannels(&state) }
-            if state.pendingBytes > byteLimit { trimBytes(&state) }
+            var dropped = 0
+            while state.pendingBytes > byteLimit, state.queue.count > 1 {
+                let oldest = state.queue.removeFirst()
+                state.pendingBytes -= oldest.frame.readableBytes
+                state.pendingEvents -= oldest.records.count
+                dropped += oldest.records.count
+            }
             let waiter = state.waiter
             state.waiter = nil
-            return waiter
+            return (waiter, dropped)
+        }
+        if dropped < 0 {
+            stats.drop(.shutdown, count)
+            return
         }
         stats.accepted.add(count)
+        if dropped > 0 { stats.drop(.sinkBytesFull, dropped) }
         waiter?.resume()
-    }
-
-    /// Drops the oldest events of every channel over its limit.
-    private func trimChannels(_ state: inout State) {
-        var excess = [Int](repeating: 0, count: FeedChannel.count + 1)
-        var any = false
-        for slot in excess.indices where state.pendingPerChannel[slot] > channelLimits[slot] {
-            excess[slot] = state.pendingPerChannel[slot] - channelLimits[slot]
-            any = true
-        }
-        guard any else { return }
-        var dropped = 0
-        var index = state.queue.startIndex
-        while index < state.queue.endIndex, excess.contains(where: { $0 > 0 }) {
-            var batch = state.queue[index]
-            let before = batch.records.count
-            batch.records.removeAll { record in
-                let slot = Self.slot(record.channelCode)
-                guard excess[slot] > 0 else { return false }
-                excess[slot] -= 1
-                state.pendingPerChannel[slot] -= 1
-                return true
-            }
-            dropped += before - batch.records.count
-            if batch.records.isEmpty {
-                state.pendingBytes -= batch.frame.readableBytes
-                state.queue.remove(at: index)
-            } else {
-                batch.recomputeChannelMask()
-                state.queue[index] = batch
-                index += 1
-            }
-        }
-        stats.drop(.channelBufferFull, dropped)
-    }
-
-    /// Drops whole oldest batches until the byte budget holds (keeping at least the newest).
-    private func trimBytes(_ state: inout State) {
-        var dropped = 0
-        while state.pendingBytes > byteLimit, state.queue.count > 1 {
-            let batch = state.queue.removeFirst()
-            state.pendingBytes -= batch.frame.readableBytes
-            for record in batch.records { state.pendingPerChannel[Self.slot(record.channelCode)] -= 1 }
-            dropped += batch.records.count
-        }
-        stats.drop(.sinkBytesFull, dropped)
     }
 
     /// Waits for batches and returns all queued ones, oldest first; nil once closed and empty or cancelled.
@@ -127,7 +85,7 @@ public final class SinkInlet: Sendable {
                 if !state.queue.isEmpty {
                     let batches = Array(state.queue)
                     state.queue.removeAll(keepingCapacity: true)
-                    for slot in state.pendingPerChannel.indices { state.pendingPerChannel[slot] = 0 }
+                    state.pendingEvents = 0
                     state.pendingBytes = 0
                     return batches
                 }
@@ -156,7 +114,7 @@ public final class SinkInlet: Sendable {
     }
 
     /// Events currently queued.
-    public var queuedEvents: Int { state.withLock { $0.pendingPerChannel.reduce(0, +) } }
+    public var queuedEvents: Int { state.withLock { $0.pendingEvents } }
 
     /// Stops accepting batches; ``drain()`` returns what is left, then nil.
     public func close() {

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import TickRouter
+import TickRouterCLI
+import TickRouterPlugins
+
+/// Runs a config in process (simulator + engine) for a test, and stops it afterwards.
+struct TestHost {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    let host: RouterHost
+    let task: Task<Void, any Error>
+    let engine: Engine
+    let socketPath: String
+
+    /// Starts `config` (relative to the repository root) with the socket in a fresh temporary directory.
+    static func start(config: String = "config/tickrouter.yaml", environment: [String: String] = [:]) async throws -> TestHost {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let socketPath = directory.appendingPathComponent("t.sock").path
+        var environment = environment
+        environment["TICKROUTER_SOCKET"] = socketPath
+        let plan = try EnginePlanner(registry: .builtin).plan(file: repositoryRoot + "/" + config, environment: environment)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let host = RouterHost(plan: plan, logger: logger)
+        let task = Task { try await host.run() }
+        let engine = await host.engine()
+        try await waitUntil("socket \(socketPath) exists") { FileManager.default.fileExists(atPath: socketPath) }
+        try await waitUntil("all connections streaming") { engine.stats.connections.allSatisfy { $0.state == .streaming } }
+        return TestHost(host: host, task: task, engine: engine, socketPath: socketPath)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Polls `condition` every 20 ms for up to `limit` (a guard against hangs, not a timing assertion).
+func waitUntil(_ what: String, limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
