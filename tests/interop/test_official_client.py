@@ -1,11 +1,16 @@
 """The official `massive` Python client against the TickRouter simulator (provider-protocol.md §2-§4)."""
 import asyncio
 import json
+import time
 from collections import defaultdict
 
 import websockets
 from massive import WebSocketClient
 from massive.websocket.models import EquityAgg, EquityQuote, EquityTrade
+
+
+class _Done(Exception):
+    """Raised from the handler to stop the client after the collection period."""
 
 
 def _collect(port: int, subscriptions, seconds: float, raw: bool = False):
@@ -18,17 +23,21 @@ def _collect(port: int, subscriptions, seconds: float, raw: bool = False):
         subscriptions=subscriptions,
     )
     received = []
+    deadline = time.monotonic() + seconds
 
     async def handler(msgs):
         if raw:
             received.append(msgs)
         else:
             received.extend(msgs)
+        # With a backlog, recv() completes without suspending, so a timer alone may never fire.
+        if time.monotonic() > deadline:
+            raise _Done()
 
     async def main():
         try:
-            await asyncio.wait_for(client.connect(handler), timeout=seconds)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(client.connect(handler), timeout=seconds + 5)
+        except (_Done, asyncio.TimeoutError):
             pass
 
     asyncio.run(main())
