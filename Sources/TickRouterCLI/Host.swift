@@ -2,18 +2,33 @@ public import Logging
 public import ServiceLifecycle
 public import TickRouter
 import TickRouterConfig
-import TickRouterSimulator
+public import TickRouterSimulator
 
 /// Runs an ``EnginePlan``: starts the in-process simulator first when the config asks for it,
 /// then the engine against it. Stopping (graceful shutdown) stops the engine, then the simulator.
 public final class RouterHost: Service {
     public let plan: EnginePlan
+    /// The in-process simulator, when the config's provider is `simulator` (tests inject faults through it).
+    public let simulator: Simulator?
     private let logger: Logger
     private let engineBox = EngineBox()
 
     public init(plan: EnginePlan, logger: Logger) {
         self.plan = plan
         self.logger = logger
+        let feed = plan.configuration.feed
+        if feed.provider == .simulator, feed.url == nil {
+            simulator = Simulator(
+                configuration: SimulatorConfiguration(
+                    host: "127.0.0.1", port: 0, symbols: plan.configuration.universe,
+                    symbolCount: max(feed.simulator.symbols, plan.configuration.universe.count), rate: feed.simulator.rate,
+                    eventsPerFrame: feed.simulator.eventsPerFrame, seed: UInt64(truncatingIfNeeded: feed.simulator.seed)
+                ),
+                logger: logger.with(label: "simulator")
+            )
+        } else {
+            simulator = nil
+        }
     }
 
     /// The running engine, once started (for tests and the admin plane).
@@ -23,20 +38,12 @@ public final class RouterHost: Service {
 
     public func run() async throws {
         let feed = plan.configuration.feed
-        guard feed.provider == .simulator, feed.url == nil else {
+        guard let simulator else {
             let engine = try Engine(plan: plan, logger: logger)
             await engineBox.set(engine)
             try await engine.run()
             return
         }
-        let simulator = Simulator(
-            configuration: SimulatorConfiguration(
-                host: "127.0.0.1", port: 0, symbols: plan.configuration.universe,
-                symbolCount: max(feed.simulator.symbols, plan.configuration.universe.count), rate: feed.simulator.rate,
-                eventsPerFrame: feed.simulator.eventsPerFrame, seed: UInt64(truncatingIfNeeded: feed.simulator.seed)
-            ),
-            logger: logger.with(label: "simulator")
-        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await simulator.run() }
             let port = try await simulator.waitUntilListening()

@@ -39,8 +39,7 @@ public struct TapClient: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(unixDomainSocketPath: socketPath) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         let market = self.market
@@ -50,10 +49,18 @@ public struct TapClient: Sendable {
             return try await withThrowingTaskGroup(of: Summary?.self) { group in
                 group.addTask {
                     var tracker = SequenceTracker(market: market)
+                    var pending = ByteBuffer()
                     do {
-                        for try await line in inbound {
-                            let gap = tracker.consume(line)
-                            onLine(line, tracker.lastRecord, gap)
+                        // Chunks, not lines, cross the async boundary; lines are split here.
+                        for try await var chunk in inbound {
+                            pending.writeBuffer(&chunk)
+                            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                                let line = pending.readSlice(length: newline - pending.readerIndex)!
+                                pending.moveReaderIndex(forwardBy: 1)
+                                let gap = tracker.consume(line)
+                                onLine(line, tracker.lastRecord, gap)
+                            }
+                            pending.discardReadBytes()
                             if Task.isCancelled { break }
                         }
                     } catch {
@@ -125,18 +132,5 @@ struct SequenceTracker {
         let missing = record.sequence - previous - 1
         if missing > 0 { summary.missing += Int(missing) }
         return "gap \(code).\(symbols.name(record.symbol)): q \(previous) → \(record.sequence) (\(missing) missing)"
-    }
-}
-
-/// Splits a byte stream into lines (without the newline).
-struct LineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return .needMoreData }
-        let line = buffer.readSlice(length: newline - buffer.readerIndex)!
-        buffer.moveReaderIndex(forwardBy: 1)
-        context.fireChannelRead(wrapInboundOut(line))
-        return .continue
     }
 }

