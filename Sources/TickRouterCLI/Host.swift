@@ -36,6 +36,44 @@ public final class RouterHost: Service {
         await engineBox.wait()
     }
 
+    /// The outcome of one reload request.
+    public enum ReloadResult: Sendable {
+        /// Applied as generation `generation`.
+        case applied(generation: Int, diff: PlanDiff)
+        /// The new config is invalid; the running one goes on.
+        case refused(ConfigError)
+        /// The diff could not be applied (a sink failed to start); the rest of it was applied.
+        case failed(String)
+    }
+
+    /// Validates `path` and applies it as a diff to the running engine. An invalid file is refused
+    /// with its diagnostics and changes nothing.
+    public func reload(file path: String, environment: [String: String], registry: PluginRegistry) async -> ReloadResult {
+        let engine = await engine()
+        let planner = EnginePlanner(registry: registry)
+        let plan: EnginePlan
+        do {
+            plan = try planner.plan(file: path, environment: environment, previous: engine.plan.routing)
+        } catch {
+            logger.error("reload refused, the running config stays:\n\(error.description)")
+            return .refused(error)
+        }
+        guard plan.configuration.feed.market == self.plan.configuration.feed.market,
+            plan.configuration.feed.provider == self.plan.configuration.feed.provider
+        else {
+            let message = "reload refused: feed.provider and feed.market cannot change while running; restart instead"
+            logger.error("\(message)")
+            return .failed(message)
+        }
+        do {
+            let diff = try await engine.reload(plan)
+            return .applied(generation: engine.stats.generation.load, diff: diff)
+        } catch {
+            logger.error("reload failed: \(error)")
+            return .failed("\(error)")
+        }
+    }
+
     public func run() async throws {
         let feed = plan.configuration.feed
         guard let simulator else {

@@ -18,6 +18,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Option(help: "Print what changes from this (running) config to PATH, marking steps that could drop data.")
+    var against: String?
+
     func run() async throws {
         let planner = EnginePlanner(registry: TickRouterCommand.registry)
         let plan: EnginePlan
@@ -28,6 +31,21 @@ struct PlanCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         for warning in plan.warnings { printError(warning.description) }
+        if let against {
+            let old: EnginePlan
+            do {
+                old = try planner.plan(file: against, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+            let replanned = (try? planner.plan(file: path, environment: ProcessInfo.processInfo.environment, previous: old.routing)) ?? plan
+            let diff = PlanDiff(from: old, to: replanned)
+            print("changes from \(against) to \(path): \(diff.summary)")
+            for step in diff.steps { print(step.description) }
+            if diff.steps.contains(where: { $0.risk != nil }) { print("steps marked ! may drop data") }
+            return
+        }
         switch format {
         case .text: print(PlanRenderer.text(plan), terminator: "")
         case .json: print(PlanRenderer.json(plan))

@@ -15,6 +15,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Config file.")
     var config: String = "config/tickrouter.yaml"
 
+    @Flag(help: "Reload when the config file changes (checked every second). SIGHUP always reloads.")
+    var watch = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -33,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: host)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
+        let reloader = ConfigReloader(host: host, path: config, watch: watch, registry: TickRouterCommand.registry)
+        let reloads = Task { await reloader.run() }
+        defer { reloads.cancel() }
         do {
             try await group.run()
         } catch let error as FeedConnection.FatalError {

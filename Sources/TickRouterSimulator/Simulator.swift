@@ -44,7 +44,7 @@ public final class Simulator: Service, Sendable {
         let server = HTTPServerBuilder.http1WebSocketUpgrade(
             configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .disabled))
         ) { request, channel, _ in
-            guard let path = FeedPath(requestPath: request.path ?? "") else { return .dontUpgrade }
+            guard let path = FeedPath(requestPath: request.path ?? ""), core.acceptsUpgrades else { return .dontUpgrade }
             return .upgrade([:]) { inbound, outbound, _ in
                 try await core.serve(path: path, channel: channel, inbound: inbound, outbound: outbound)
             }

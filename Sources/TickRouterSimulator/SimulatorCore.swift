@@ -10,6 +10,20 @@ final class SimulatorCore: Sendable {
     struct FaultState {
         var rejectNextAuth: String?
         var stallUntil: ContinuousClock.Instant?
+        /// New WebSocket upgrades are refused (HTTP 503-like: not upgraded) until then.
+        var refuseUpgradesUntil: ContinuousClock.Instant?
+    }
+
+    /// Whether a new WebSocket upgrade may proceed now.
+    var acceptsUpgrades: Bool {
+        faultState.withLock { state in
+            guard let until = state.refuseUpgradesUntil else { return true }
+            if ContinuousClock.now >= until {
+                state.refuseUpgradesUntil = nil
+                return true
+            }
+            return false
+        }
     }
 
     /// Cap on `recordedActions` so a chatty client cannot exhaust memory.
@@ -183,6 +197,10 @@ final class SimulatorCore: Sendable {
     }
 
     /// Cuts the TCP connection of every session (optionally only one path).
+    func dropConnection(id: Int) {
+        for session in activeSessions where session.id == id { session.drop() }
+    }
+
     func dropConnections(path: String?) {
         for session in activeSessions where path == nil || session.path.rawValue == path {
             session.drop()

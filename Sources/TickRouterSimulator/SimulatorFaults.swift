@@ -11,6 +11,17 @@ public struct SimulatorFaults: Sendable {
         core.dropConnections(path: path)
     }
 
+    /// Drops one connection, identified by the `connectionID` of its ``RecordedAction``s.
+    public func dropConnection(id: Int) {
+        core.dropConnection(id: id)
+    }
+
+    /// Refuses new WebSocket upgrades for `duration`, so dropped clients stay down that long.
+    public func refuseConnections(for duration: Duration) {
+        let until = ContinuousClock.now + duration
+        core.faultState.withLock { $0.refuseUpgradesUntil = until }
+    }
+
     /// Sends every client a text frame that is not valid JSON (a truncated event array).
     public func sendMalformedFrame() {
         core.broadcast(StatusFrame.malformed)

@@ -14,7 +14,7 @@ struct FaultTests {
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(!c.log.isClosed)
                 simulator.faults.dropConnections()
-                #expect(await c.log.wait(timeout: .seconds(3)) { $0.isClosed })
+                #expect(await c.log.wait(timeout: .seconds(30)) { $0.isClosed })
             }
             #expect(log.isClosed)
             #expect(!log.objects.contains { $0["status"] as? String == "slow_consumer" })
@@ -26,7 +26,7 @@ struct FaultTests {
             let log = try await converse(port: port) { c in
                 try await c.authenticate()
                 simulator.faults.sendStatus("max_connections", message: "Maximum number of websocket connections exceeded.", thenClose: true)
-                #expect(await c.log.wait(timeout: .seconds(3)) { $0.isClosed })
+                #expect(await c.log.wait(timeout: .seconds(30)) { $0.isClosed })
             }
             #expect(log.statuses.last == "max_connections: Maximum number of websocket connections exceeded.")
         }

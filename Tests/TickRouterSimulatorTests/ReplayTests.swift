@@ -24,7 +24,7 @@ struct ReplayTests {
             let log = try await converse(port: port) { c in
                 try await c.authenticate()
                 try await c.send("subscribe", "T.AAPL,T.MSFT")
-                #expect(await c.log.wait(timeout: .seconds(5)) { $0.objects.contains { $0["sym"] as? String == "MSFT" } })
+                #expect(await c.log.wait(timeout: .seconds(30)) { $0.objects.contains { $0["sym"] as? String == "MSFT" } })
             }
             let events = log.objects.filter { $0["ev"] as? String != "status" }
             #expect(events.allSatisfy { $0["ev"] as? String == "T" })

@@ -40,7 +40,7 @@ final class FrameLog: Sendable {
     var objects: [[String: Any]] { frames.flatMap(parseFrame) }
 
     /// Polls until `predicate` holds or `timeout` passes.
-    func wait(timeout: Duration = .seconds(5), until predicate: (FrameLog) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(30), until predicate: (FrameLog) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             if predicate(self) { return true }
@@ -50,7 +50,7 @@ final class FrameLog: Sendable {
     }
 
     /// Waits for a status object with `status` (and `message`, if given); returns it.
-    func waitForStatus(_ status: String, message: String? = nil, timeout: Duration = .seconds(5)) async -> [String: Any]? {
+    func waitForStatus(_ status: String, message: String? = nil, timeout: Duration = .seconds(30)) async -> [String: Any]? {
         func find(_ log: FrameLog) -> [String: Any]? {
             log.objects.first { object in
                 object["ev"] as? String == "status" && object["status"] as? String == status

@@ -15,11 +15,15 @@ struct EndToEndTests {
         let stats = host.engine.stats
         let sink = try #require(stats.sink(named: "unix-socket"))
 
-        // A reader that subscribes to everything and then never reads.
+        // A reader that subscribes to everything and then never reads, until it has overflowed its
+        // queue: from then on it is losing its own events for as long as it stays stalled.
         let stalled = try RawSocketClient(path: host.socketPath)
         stalled.send(#"{"action":"subscribe","params":"T.*,Q.*,A.*,AM.*,LULD.*,NOI.*,FMV.*"}"#)
+        func slowDrops() -> Int { sink.dropped.snapshot.first { $0.reason == "slow_client" }?.count ?? 0 }
+        try await waitUntil("the stalled reader overflows its queue", limit: .seconds(180)) { slowDrops() > 0 }
 
         let startEvents = stats.totalEvents
+        let dropsBefore = slowDrops()
         let started = ContinuousClock.now
         let summary = try await TapClient(socketPath: host.socketPath, subscribe: "T.AAPL").run(for: .seconds(5))
         let elapsed = ContinuousClock.now - started
@@ -28,13 +32,11 @@ struct EndToEndTests {
         print("end-to-end: \(received) events in \(seconds) s = \(Int(Double(received) / seconds)) events/s; AAPL trades \(summary.events)")
 
         #expect(summary.statuses.prefix(2) == ["connected", "success"])
-        #expect(summary.events > 50, "AAPL trades arrived")
+        #expect(summary.events > 0, "AAPL trades arrived")
         #expect(summary.perChannel.keys.sorted() == ["T"])
         #expect(summary.gaps == 0, "no sequence gap for the reader that keeps up")
         #expect(summary.malformed == 0)
-        // The stalled reader really fell behind, and paid for it alone.
-        let slowDrops = sink.dropped.snapshot.first { $0.reason == "slow_client" }?.count ?? 0
-        #expect(slowDrops > 0, "the stalled reader lost its own events")
+        #expect(slowDrops() > dropsBefore, "the stalled reader kept losing its own events meanwhile")
         #expect(stats.connections.allSatisfy { $0.state == .streaming && $0.malformedFrames.load == 0 })
         withExtendedLifetime(stalled) {}
     }

@@ -1,86 +1,188 @@
 public import Logging
 import ServiceLifecycle
+import Synchronization
 public import TickRouterConfig
 
-/// A running TickRouter: feed connections → pipelines → sink inlets → sinks, built from an ``EnginePlan``.
+/// A running TickRouter: feed connections → pipelines → sink inlets → sinks, built from an
+/// ``EnginePlan`` and reconfigured in place by ``reload(_:)`` and by failover.
 ///
-/// Shutdown order: the feed stops first, then every inlet closes and each sink drains what it
-/// accepted before `run()` returns.
-public final class Engine: Service {
-    public let plan: EnginePlan
+/// Shutdown order: every connection unsubscribes upstream and stops, then every inlet closes and
+/// each sink drains what it accepted before ``run()`` returns.
+public final class Engine: Service, Sendable {
     public let stats: EngineStats
     public let symbols: SymbolTable
-    private let connections: [FeedConnection]
-    private let sinks: [any Sink]
-    private let inlets: [SinkInlet]
-    private let logger: Logger
+    let logger: Logger
+    let simulatorPort: Int?
+    let fanout: Fanout
+    let mergeGate = MergeGate()
+    let policies: ProcessorPolicies
+    let state: Mutex<State>
+    let stopSignal: AsyncStream<Void>
+    let stopContinuation: AsyncStream<Void>.Continuation
+
+    struct RunningConnection {
+        var plan: ConnectionPlan
+        var connection: FeedConnection
+        var task: Task<Void, Never>?
+    }
+
+    struct RunningSink {
+        var plan: SinkPlan
+        var inlet: SinkInlet
+        var sink: any Sink
+        var task: Task<Void, Never>?
+    }
+
+    struct State {
+        var plan: EnginePlan
+        var connections: [String: RunningConnection] = [:]
+        var sinks: [String: RunningSink] = [:]
+        /// The routing in force: the plan's, with failed connections' symbols moved.
+        var effectiveRouting: RoutingTable
+        /// Symbols each connection carries now.
+        var assigned: [String: [String]] = [:]
+        var failover: FailoverStateMachine<ContinuousClock.Instant>
+        var started = false
+        var failure: (any Error)?
+    }
 
     /// - Parameters:
     ///   - simulatorPort: the port of the in-process simulator, for connections planned against it.
     public init(plan: EnginePlan, simulatorPort: Int? = nil, logger: Logger) throws {
-        self.plan = plan
         self.logger = logger
-        let symbols = SymbolTable()
-        self.symbols = symbols
-        let stats = EngineStats(connectionNames: plan.connections.map(\.name), sinkNames: plan.sinks.map(\.name))
-        self.stats = stats
-
-        let carried = plan.configuration.carriedChannels
-        var inlets: [SinkInlet] = []
-        var sinks: [any Sink] = []
-        for (index, sinkPlan) in plan.sinks.enumerated() {
-            var mask: UInt32 = sinkPlan.channels == nil ? 1 << 31 : 0
-            for channel in sinkPlan.channels ?? carried { mask |= 1 << UInt32(channel.rawValue) }
-            if !sinkPlan.spec.consumesEvents { mask = 0 }
-            let symbolFilter = sinkPlan.symbols.map { Set($0.map(symbols.intern)) }
-            let inlet = SinkInlet(channelMask: mask, symbolFilter: symbolFilter, byteLimit: sinkPlan.spec.queueBytes, stats: stats.sinks[index])
-            var sinkLogger = logger
-            sinkLogger[metadataKey: "sink"] = .string(sinkPlan.name)
-            let runtime = SinkRuntime(
-                name: sinkPlan.name, inlet: inlet, stats: stats.sinks[index], engineStats: stats, symbols: symbols,
-                market: plan.configuration.feed.market, logger: sinkLogger
-            )
-            inlets.append(inlet)
-            sinks.append(try sinkPlan.spec.makeSink(runtime))
+        self.simulatorPort = simulatorPort
+        self.symbols = SymbolTable()
+        self.stats = EngineStats(connectionNames: plan.connections.map(\.name), sinkNames: plan.sinks.map(\.name))
+        self.policies = ProcessorPolicies(plan.policies)
+        self.fanout = Fanout(inlets: [])
+        (stopSignal, stopContinuation) = AsyncStream.makeStream(of: Void.self)
+        state = Mutex(
+            State(plan: plan, effectiveRouting: plan.routing, failover: FailoverStateMachine(returnAfter: plan.failbackAfter))
+        )
+        let built = try plan.sinks.enumerated().map { index, sinkPlan in try makeSink(sinkPlan, stats: stats.sinks[index], plan: plan) }
+        let connections = plan.connections.map { makeConnection($0, stats: stats.connections[$0.index], plan: plan) }
+        state.withLock { state in
+            for sink in built { state.sinks[sink.plan.name] = sink }
+            for connection in connections {
+                state.connections[connection.plan.name] = connection
+                state.assigned[connection.plan.name] = connection.plan.symbols
+            }
         }
-        self.inlets = inlets
-        self.sinks = sinks
+        fanout.setInlets(plan.sinks.compactMap { sink in built.first { $0.plan.name == sink.name }?.inlet })
+    }
 
-        let fanout = Fanout(inlets: inlets.filter { $0.channelMask != 0 })
+    /// The plan in force (the latest applied reload).
+    public var plan: EnginePlan { state.withLock { $0.plan } }
+
+    /// The routing in force, failover included.
+    public var routing: RoutingTable { state.withLock { $0.effectiveRouting } }
+
+    /// The feed connection named `name`.
+    public func connection(named name: String) -> FeedConnection? { state.withLock { $0.connections[name]?.connection } }
+
+    func makeSink(_ sinkPlan: SinkPlan, stats sinkStats: SinkStats, plan: EnginePlan) throws -> RunningSink {
+        var mask: UInt32 = sinkPlan.channels == nil ? 1 << 31 : 0
+        for channel in sinkPlan.channels ?? plan.configuration.carriedChannels { mask |= 1 << UInt32(channel.rawValue) }
+        mask |= EventBatch.statusMask
+        if !sinkPlan.spec.consumesEvents { mask = 0 }
+        let symbolFilter = sinkPlan.symbols.map { Set($0.map(symbols.intern)) }
+        let inlet = SinkInlet(channelMask: mask, symbolFilter: symbolFilter, byteLimit: sinkPlan.spec.queueBytes, stats: sinkStats)
+        var sinkLogger = logger
+        sinkLogger[metadataKey: "sink"] = .string(sinkPlan.name)
+        let runtime = SinkRuntime(
+            name: sinkPlan.name, inlet: inlet, stats: sinkStats, engineStats: stats, symbols: symbols,
+            market: plan.configuration.feed.market, logger: sinkLogger
+        )
+        return RunningSink(plan: sinkPlan, inlet: inlet, sink: try sinkPlan.spec.makeSink(runtime))
+    }
+
+    func makeConnection(_ connection: ConnectionPlan, stats connectionStats: ConnectionStats, plan: EnginePlan) -> RunningConnection {
         let market = plan.configuration.feed.market
-        let policies = plan.policies
-        self.connections = plan.connections.map { [symbols] connection in
-            FeedConnection(
-                plan: connection, feed: plan.configuration.feed, url: connection.endpoint.url(simulatorPort: simulatorPort),
-                stats: stats.connections[connection.index], logger: logger
-            ) {
-                ConnectionPipeline(
-                    connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,
-                    fanout: fanout, stats: stats
-                )
+        let symbols = self.symbols
+        let policies = self.policies
+        let fanout = self.fanout
+        let mergeGate = self.mergeGate
+        let stats = self.stats
+        let feed = FeedConnection(
+            plan: connection, feed: plan.configuration.feed, url: connection.endpoint.url(simulatorPort: simulatorPort),
+            stats: connectionStats, logger: logger
+        ) {
+            ConnectionPipeline(
+                connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,
+                fanout: fanout, mergeGate: mergeGate, stats: stats, connectionStats: connectionStats
+            )
+        }
+        return RunningConnection(plan: connection, connection: feed)
+    }
+
+    func start(_ sink: inout RunningSink) {
+        let service = sink.sink
+        let logger = self.logger
+        let name = sink.plan.name
+        sink.task = Task {
+            do {
+                try await service.run()
+            } catch {
+                logger.error("sink \(name) stopped: \(error)")
             }
         }
     }
 
-    public func run() async throws {
-        let connections = self.connections
-        let sinks = self.sinks
-        let inlets = self.inlets
-        try await withThrowingDiscardingTaskGroup { group in
-            for sink in sinks {
-                group.addTask { try await sink.run() }
+    func start(_ connection: inout RunningConnection) {
+        let feed = connection.connection
+        connection.task = Task { [weak self] in
+            do {
+                try await feed.run()
+            } catch {
+                self?.fail(error)
             }
-            group.addTask {
-                defer { for inlet in inlets { inlet.close() } }
-                try await cancelWhenGracefulShutdown {
-                    try await withThrowingDiscardingTaskGroup { feed in
-                        for connection in connections {
-                            feed.addTask { try await connection.run() }
-                        }
-                    }
+        }
+    }
+
+    /// A fatal error (authentication failed): stop everything and make ``run()`` throw it.
+    func fail(_ error: any Error) {
+        state.withLock { state in
+            if state.failure == nil { state.failure = error }
+        }
+        stopContinuation.yield()
+    }
+
+    public func run() async throws {
+        state.withLock { state in
+            state.started = true
+            for name in state.plan.sinks.map(\.name) { start(&state.sinks[name]!) }
+            for name in state.plan.connections.map(\.name) { start(&state.connections[name]!) }
+        }
+        let supervisor = Task { [weak self] in await self?.superviseFailover() }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                for await _ in stopSignal { break }
+            } onGracefulShutdown: {
+                self.stopContinuation.yield()
+            }
+        } onCancel: {
+            self.stopContinuation.yield()
+        }
+        supervisor.cancel()
+        await shutdown()
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
+    /// Stops the feed (unsubscribing upstream first), then closes every inlet and waits for the
+    /// sinks to drain what they accepted.
+    func shutdown() async {
+        let (connections, sinks) = state.withLock { (Array($0.connections.values), Array($0.sinks.values)) }
+        await withTaskGroup(of: Void.self) { group in
+            for running in connections {
+                group.addTask {
+                    await running.connection.unsubscribeAll()
+                    running.task?.cancel()
+                    await running.task?.value
                 }
             }
         }
+        for running in sinks { running.inlet.close() }
+        for running in sinks { await running.task?.value }
         logger.info("engine stopped")
     }
 }

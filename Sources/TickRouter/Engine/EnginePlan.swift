@@ -10,16 +10,6 @@ public struct ConnectionPlan: Sendable {
     public var symbols: [String]
     /// The endpoint; for the in-process simulator the port is chosen at start (`ws://127.0.0.1:0/...`).
     public var endpoint: FeedEndpoint
-
-    /// The subscription parameters (`T.AAPL,Q.AAPL,...`), split into messages of at most `maxItems` items.
-    public func subscriptionParams(maxItems: Int = 2000) -> [String] {
-        var items: [String] = []
-        items.reserveCapacity(channels.count * symbols.count)
-        for symbol in symbols {
-            for channel in channels { items.append("\(channel.code).\(symbol)") }
-        }
-        return stride(from: 0, to: items.count, by: maxItems).map { items[$0..<min($0 + maxItems, items.count)].joined(separator: ",") }
-    }
 }
 
 /// Where a connection connects.
@@ -45,6 +35,8 @@ public struct SinkPlan: Sendable {
     public var channels: [FeedChannel]?
     public var symbols: [String]?
     public var spec: any SinkSpec
+    /// The sink's YAML section, canonicalised: a reload restarts the sink only when this changes.
+    public var fingerprint: String
 }
 
 /// The resolved graph of an engine: what `tickrouter plan` prints and `run` builds. Deterministic.
@@ -52,10 +44,16 @@ public struct EnginePlan: Sendable {
     public var configuration: TickRouterConfiguration
     public var connections: [ConnectionPlan]
     public var routing: RoutingTable
+    /// The strategy's registered name.
     public var strategy: String
+    /// The strategy itself, for failover and rebalancing.
+    public var routingStrategy: any RoutingStrategy
     /// Every channel some connection carries, with its policy.
     public var policies: [FeedChannel: ChannelPolicy]
     public var sinks: [SinkPlan]
     /// Warnings found while planning (printed by `validate`, `plan` and `run`).
     public var warnings: [ConfigDiagnostic]
+
+    /// How long a failed connection must stream again before its symbols move back.
+    public var failbackAfter: Duration { configuration.routing.failbackAfter }
 }

@@ -11,14 +11,18 @@ public struct EnginePlanner {
     }
 
     /// Loads, validates and plans a config file. Throws every problem found, with positions.
-    public func plan(file path: String, environment: [String: String]) throws(ConfigError) -> EnginePlan {
+    ///
+    /// - Parameter previous: the routing in force (reload); strategies keep symbols where they are.
+    public func plan(file path: String, environment: [String: String], previous: RoutingTable? = nil) throws(ConfigError) -> EnginePlan {
         let loader = ConfigurationLoader(environment: environment, plugins: registry.names)
         let (configuration, context) = try loader.load(file: path)
-        return try plan(configuration, context: context)
+        return try plan(configuration, context: context, previous: previous)
     }
 
     /// Plans an already loaded configuration.
-    public func plan(_ configuration: TickRouterConfiguration, context: OptionsContext) throws(ConfigError) -> EnginePlan {
+    public func plan(
+        _ configuration: TickRouterConfiguration, context: OptionsContext, previous: RoutingTable? = nil
+    ) throws(ConfigError) -> EnginePlan {
         let pluginContext = PluginContext(configuration: configuration, options: context)
         let diagnostics = context.diagnostics
 
@@ -37,14 +41,19 @@ public struct EnginePlanner {
             let spec = plugin.decode(reader, pluginContext)
             reader.finish(allowed: ["type", "name", "channels", "symbols"] + plugin.options.map(\.name))
             if let spec {
-                sinks.append(SinkPlan(name: sink.name, type: sink.type, channels: sink.channels, symbols: sink.symbols, spec: spec))
+                sinks.append(
+                    SinkPlan(
+                        name: sink.name, type: sink.type, channels: sink.channels, symbols: sink.symbols, spec: spec,
+                        fingerprint: sink.options.canonicalText
+                    )
+                )
             }
         }
 
         var routing: RoutingTable?
-        if let strategy { routing = route(configuration, strategy: strategy, diagnostics: diagnostics) }
+        if let strategy { routing = Self.route(configuration, strategy: strategy, previous: previous, diagnostics: diagnostics) }
         try context.finish()
-        guard let routing else {
+        guard let routing, let strategy else {
             throw ConfigError(diagnostics: [])  // unreachable: a missing strategy is a diagnostic above
         }
 
@@ -79,18 +88,24 @@ public struct EnginePlanner {
             }
             policies[channel] = policy
         }
-        if configuration.routing.failover, let node = configuration.routing.options {
-            diagnostics.warning("failover is not implemented yet; a failed connection's symbols wait for it to reconnect", at: node)
-        }
+
         return EnginePlan(
             configuration: configuration, connections: connections, routing: routing, strategy: configuration.routing.strategy,
-            policies: policies, sinks: sinks, warnings: diagnostics.all.filter { $0.severity == .warning }
+            routingStrategy: strategy, policies: policies, sinks: sinks, warnings: diagnostics.all.filter { $0.severity == .warning }
         )
     }
 
     /// Routes the universe group by group: connections with the same feed and channels form a group;
     /// a group of one takes every symbol, larger groups ask the strategy.
-    private func route(_ configuration: TickRouterConfiguration, strategy: any RoutingStrategy, diagnostics: ConfigDiagnostics) -> RoutingTable {
+    ///
+    /// - Parameters:
+    ///   - excluded: connections out of service (failover); their symbols go to the rest of their group.
+    ///     A group with no connection left keeps its assignment.
+    ///   - previous: the table being replaced, so strategies can keep symbols where they are.
+    public static func route(
+        _ configuration: TickRouterConfiguration, strategy: any RoutingStrategy, excluded: Set<Int> = [], previous: RoutingTable? = nil,
+        diagnostics: ConfigDiagnostics? = nil
+    ) -> RoutingTable {
         let symbols = configuration.universe
         var assignment = [[Int]](repeating: [], count: symbols.count)
         var groups: [[Int]] = []
@@ -104,13 +119,24 @@ public struct EnginePlanner {
                 groups.append([index])
             }
         }
-        for group in groups {
+        for fullGroup in groups {
+            let healthy = fullGroup.filter { !excluded.contains($0) }
+            let group = healthy.isEmpty ? fullGroup : healthy
             if group.count == 1 {
                 for symbol in symbols.indices { assignment[symbol].append(group[0]) }
                 continue
             }
+            var previousHome: [String: String] = [:]
+            if let previous {
+                for (index, symbol) in previous.symbols.enumerated() {
+                    if let home = previous.connectionsBySymbol[index].first(where: { group.contains($0) }) {
+                        previousHome[symbol] = configuration.connections[home].name
+                    }
+                }
+            }
             let request = RoutingRequest(
-                symbols: symbols, slots: group.map { configuration.connections[$0].name }, universes: configuration.universeNames
+                symbols: symbols, slots: group.map { configuration.connections[$0].name }, universes: configuration.universeNames,
+                previous: previousHome
             )
             let slots = strategy.assign(request)
             var unassigned: [String] = []
@@ -119,7 +145,7 @@ public struct EnginePlanner {
                 if chosen.isEmpty { unassigned.append(symbols[symbol]) }
                 for slot in chosen where !assignment[symbol].contains(group[slot]) { assignment[symbol].append(group[slot]) }
             }
-            if !unassigned.isEmpty, let node = configuration.routing.options ?? nil {
+            if !unassigned.isEmpty, let diagnostics, let node = configuration.routing.options ?? nil {
                 let names = request.slots.joined(separator: ", ")
                 let shown = unassigned.prefix(5).joined(separator: ", ") + (unassigned.count > 5 ? ", …" : "")
                 diagnostics.error(

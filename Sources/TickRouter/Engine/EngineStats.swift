@@ -9,6 +9,8 @@ public final class ConnectionStats: Sendable {
     public let bytes = Counter()
     public let malformedFrames = Counter()
     public let reconnects = Counter()
+    /// Sessions that reached streaming.
+    public let sessions = Counter()
     /// Raw value of ``FeedConnectionState``.
     public let stateCode = Counter()
     /// Last event time seen (ms since epoch), for read lag.
@@ -61,27 +63,47 @@ public final class SinkStats: Sendable {
 }
 
 /// Every live figure of an engine. Counters are updated per batch; readers take snapshots.
+/// Connections and sinks come and go with reloads; channels are fixed.
 public final class EngineStats: Sendable {
-    public let connections: [ConnectionStats]
     /// Indexed by `FeedChannel.rawValue`; the last element counts unknown `ev` values.
     public let channels: [ChannelStats]
-    public let sinks: [SinkStats]
     public let quarantine: Quarantine
     public let startedAt = ContinuousClock.now
+    private let members: Mutex<(connections: [ConnectionStats], sinks: [SinkStats])>
+    /// Config generation: 1 at start, +1 per applied reload.
+    public let generation = Counter()
 
     public init(connectionNames: [String], sinkNames: [String], quarantineCapacity: Int = 1000) {
-        connections = connectionNames.map(ConnectionStats.init)
         channels = FeedChannel.allCases.map { ChannelStats(channel: $0) } + [ChannelStats(channel: nil)]
-        sinks = sinkNames.map(SinkStats.init)
         quarantine = Quarantine(capacity: quarantineCapacity)
+        members = Mutex((connectionNames.map(ConnectionStats.init), sinkNames.map(SinkStats.init)))
+        generation.set(1)
     }
 
+    /// The connections' figures, in configuration order.
+    public var connections: [ConnectionStats] { members.withLock { $0.connections } }
+    /// The sinks' figures, in configuration order.
+    public var sinks: [SinkStats] { members.withLock { $0.sinks } }
+
     @inline(__always) public func channel(code: UInt8) -> ChannelStats {
-        code == EventRecord.unknownChannel ? channels[channels.count - 1] : channels[Int(code)]
+        code < FeedChannel.count ? channels[Int(code)] : channels[channels.count - 1]
     }
 
     /// Figures of the sink named `name`.
     public func sink(named name: String) -> SinkStats? { sinks.first { $0.name == name } }
+
+    /// Figures of the connection named `name`.
+    public func connection(named name: String) -> ConnectionStats? { connections.first { $0.name == name } }
+
+    /// Replaces the member lists (after a reload), keeping the figures of members that stay.
+    func setMembers(connections connectionNames: [String], sinks sinkNames: [String]) -> (connections: [ConnectionStats], sinks: [SinkStats]) {
+        members.withLock { members in
+            let connections = connectionNames.map { name in members.connections.first { $0.name == name } ?? ConnectionStats(name: name) }
+            let sinks = sinkNames.map { name in members.sinks.first { $0.name == name } ?? SinkStats(name: name) }
+            members = (connections, sinks)
+            return (connections, sinks)
+        }
+    }
 
     /// Events received over all connections.
     public var totalEvents: Int { connections.reduce(0) { $0 + $1.events.load } }

@@ -16,7 +16,8 @@ public struct EventBatch: Sendable {
     public var connection: ConnectionIndex
     /// Monotonic receive time in nanoseconds (`NIODeadline.now().uptimeNanoseconds`), for latency.
     public var receivedAt: UInt64
-    /// Bit `1 << channel.rawValue` is set when the batch holds an event of that channel; bit 31 for unknown `ev`.
+    /// Bit `1 << channel.rawValue` is set when the batch holds an event of that channel; bit 31 for
+    /// unknown `ev`, bit 30 for the router's own status objects.
     public var channelMask: UInt32
 
     public init(frame: ByteBuffer, records: [EventRecord] = [], connection: ConnectionIndex = 0, receivedAt: UInt64 = 0) {
@@ -29,8 +30,15 @@ public struct EventBatch: Sendable {
 
     /// Mask bit of a record's channel code.
     @inlinable public static func maskBit(_ channelCode: UInt8) -> UInt32 {
-        channelCode == EventRecord.unknownChannel ? 1 << 31 : 1 << UInt32(channelCode)
+        switch channelCode {
+        case EventRecord.unknownChannel: 1 << 31
+        case EventRecord.statusChannel: 1 << 30
+        default: 1 << UInt32(channelCode & 0x1F)
+        }
     }
+
+    /// The mask bit of router status objects.
+    public static let statusMask: UInt32 = 1 << 30
 
     /// Recomputes ``channelMask`` from the records.
     public mutating func recomputeChannelMask() {

@@ -28,6 +28,8 @@ public struct EventRecord: Sendable, Equatable {
 
     /// FeedChannel code for events whose `ev` is not a channel of the connection's market.
     public static let unknownChannel: UInt8 = 0xFF
+    /// Channel code of status objects the router itself sends downstream (`gap`, ...).
+    public static let statusChannel: UInt8 = 0xFE
 
     /// Flag bits.
     public enum Flags {

@@ -15,7 +15,10 @@ public struct ClientSubscription: Sendable, Hashable {
     /// Whether the client wants this event. Unknown `ev` values are never delivered to clients.
     @inline(__always)
     public func matches(_ record: EventRecord) -> Bool {
-        guard record.channelCode != EventRecord.unknownChannel else { return false }
+        guard record.channelCode < FeedChannel.count else {
+            // Router status objects (gaps) go to every client that subscribed to anything.
+            return record.channelCode == EventRecord.statusChannel && !isEmpty
+        }
         if wildcards & (1 << UInt32(record.channelCode)) != 0 { return true }
         let set = symbols[Int(record.channelCode)]
         return !set.isEmpty && set.contains(record.symbol)
@@ -26,7 +29,7 @@ public struct ClientSubscription: Sendable, Hashable {
     public func mayMatch(channelMask: UInt32) -> Bool {
         var perSymbol: UInt32 = 0
         for (index, set) in symbols.enumerated() where !set.isEmpty { perSymbol |= 1 << UInt32(index) }
-        return (wildcards | perSymbol) & channelMask != 0
+        return (wildcards | perSymbol | (perSymbol | wildcards == 0 ? 0 : EventBatch.statusMask)) & channelMask != 0
     }
 
     public mutating func add(_ topic: ClientTopic) {

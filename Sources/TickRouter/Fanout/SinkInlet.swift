@@ -47,7 +47,8 @@ public final class SinkInlet: Sendable {
             let mask = channelMask
             let symbols = symbolFilter
             batch.records.removeAll { record in
-                EventBatch.maskBit(record.channelCode) & mask == 0 || symbols.map { !$0.contains(record.symbol) } ?? false
+                EventBatch.maskBit(record.channelCode) & mask == 0
+                    || (record.channelCode != EventRecord.statusChannel && symbols.map { !$0.contains(record.symbol) } ?? false)
             }
             guard !batch.records.isEmpty else { return }
             batch.recomputeChannelMask()

@@ -26,6 +26,7 @@ public final class FeedConnection: Sendable {
     private let stats: ConnectionStats
     private let logger: Logger
     private let makePipeline: @Sendable () -> ConnectionPipeline
+    private let subscriptions: SubscriptionController
 
     public init(
         plan: ConnectionPlan, feed: FeedConfiguration, url: String, stats: ConnectionStats, logger: Logger,
@@ -39,6 +40,19 @@ public final class FeedConnection: Sendable {
         logger[metadataKey: "connection"] = .string(plan.name)
         self.logger = logger
         self.makePipeline = makePipeline
+        self.subscriptions = SubscriptionController(symbols: plan.symbols, channels: plan.channels, stats: stats, logger: logger)
+    }
+
+    /// Changes what this connection carries. On a live session only the difference is sent
+    /// (`subscribe` first, then `unsubscribe`); otherwise the next session subscribes it all.
+    @discardableResult
+    public func update(symbols: [String], channels: [FeedChannel]) async -> (added: Int, removed: Int) {
+        await subscriptions.update(symbols: symbols, channels: channels)
+    }
+
+    /// Unsubscribes everything upstream (before a graceful close).
+    public func unsubscribeAll() async {
+        await subscriptions.unsubscribeAll()
     }
 
     private func setState(_ state: FeedConnectionState) { stats.stateCode.set(state.rawValue) }
@@ -99,6 +113,7 @@ public final class FeedConnection: Sendable {
             tls = settings
         }
         let plan = self.plan
+        let subscriptions = self.subscriptions
         let apiKey = feed.apiKey?.value ?? ""
         let frameLimit = feed.frameLimit
         let client = WebSocketClient(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) {
@@ -140,13 +155,11 @@ public final class FeedConnection: Sendable {
                         try await outbound.writeTextMessage(ProviderActions.auth(key: apiKey))
                     case .sendSubscriptions:
                         stats.stateCode.set(FeedConnectionState.subscribing.rawValue)
-                        for params in plan.subscriptionParams() {
-                            try await outbound.writeTextMessage(ProviderActions.subscribe(params))
-                        }
-                        stats.subscribedSymbols.set(plan.symbols.count)
+                        try await subscriptions.sessionStarted(outbound)
                         session.streamingSince = .now
+                        stats.sessions.add(1)
                         stats.stateCode.set(FeedConnectionState.streaming.rawValue)
-                        logger.info("streaming \(plan.symbols.count) symbols on \(plan.channels.map(\.code).joined(separator: ","))")
+                        logger.info("streaming \(stats.subscribedSymbols.load) symbols on \(plan.channels.map(\.code).joined(separator: ","))")
                     case .warn(let message):
                         logger.warning("\(message)")
                     case .end(let end):
@@ -158,7 +171,13 @@ public final class FeedConnection: Sendable {
             }
             session.end = machine.closed(reason: "server closed the connection")
         }
-        try await client.run()
+        do {
+            try await client.run()
+        } catch {
+            await subscriptions.sessionEnded()
+            throw error
+        }
+        await subscriptions.sessionEnded()
     }
 }
 

@@ -8,19 +8,27 @@ public import TickRouterConfig
 public struct BatchProcessor {
     private let connectionName: String
     private let stats: EngineStats
-    private let policies: [ChannelPolicy?]
+    private let shared: ProcessorPolicies
+    private var policies: [ChannelPolicy?]
+    private var policyGeneration: Int
     /// Last sequence per symbol, for channels with `dedup`.
     private var lastSequence: [[Int64]]
 
-    public init(connectionName: String, policies: [FeedChannel: ChannelPolicy], stats: EngineStats) {
+    public init(connectionName: String, policies: ProcessorPolicies, stats: EngineStats) {
         self.connectionName = connectionName
         self.stats = stats
-        self.policies = FeedChannel.allCases.map { policies[$0] }
+        self.shared = policies
+        self.policyGeneration = policies.generation
+        self.policies = policies.snapshot
         self.lastSequence = Array(repeating: [], count: FeedChannel.count)
     }
 
     /// Validates, deduplicates and counts the batch's events, removing rejected ones.
     public mutating func process(_ batch: inout EventBatch) {
+        if shared.generation != policyGeneration {
+            policyGeneration = shared.generation
+            policies = shared.snapshot
+        }
         let slots = FeedChannel.count + 1
         withUnsafeTemporaryAllocation(of: Int.self, capacity: slots * 2) { counts in
             counts.initialize(repeating: 0)

@@ -10,6 +10,7 @@ public struct ConnectionPipeline {
     private var decoder: FrameDecoder
     private var processor: BatchProcessor
     private let fanout: Fanout
+    private let mergeGate: MergeGate
     private let stats: ConnectionStats
     private let quarantine: Quarantine
     private var statuses: [ProviderStatus] = []
@@ -17,12 +18,12 @@ public struct ConnectionPipeline {
     private var recordCapacity = 64
 
     public init(
-        connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: [FeedChannel: ChannelPolicy],
-        fanout: Fanout, stats: EngineStats
+        connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
+        fanout: Fanout, mergeGate: MergeGate, stats: EngineStats, connectionStats: ConnectionStats
     ) {
+        self.mergeGate = mergeGate
         self.connection = connection
         self.decoder = FrameDecoder(market: market, symbols: symbols)
-        let connectionStats = stats.connections[Int(connection)]
         self.processor = BatchProcessor(connectionName: connectionStats.name, policies: policies, stats: stats)
         self.fanout = fanout
         self.stats = connectionStats
@@ -49,6 +50,7 @@ public struct ConnectionPipeline {
         }
         var batch = EventBatch(frame: frame, records: records, connection: connection, receivedAt: receivedAt)
         processor.process(&batch)
+        mergeGate.filter(&batch)
         if !batch.records.isEmpty { fanout.publish(batch) }
         return statuses
     }

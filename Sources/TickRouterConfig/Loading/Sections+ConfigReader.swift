@@ -1,7 +1,8 @@
 /// Decoding of the `routing`, `processors` and `admin` sections.
 extension RoutingConfiguration {
     /// Reads `routing`: `strategy` (a registered strategy, default round-robin), `options`
-    /// (mapping, for the plugin), `failover` (bool, default true), `rebalance` (mapping, for the plugin).
+    /// (mapping, for the plugin), `failover` (bool, default true), `failback_after` (duration, default 30s),
+    /// `rebalance` (mapping, for the plugin).
     init(root: OptionsReader, strategies: [String]) {
         self.init(location: root.node.location, strategyLocation: root.node.location)
         guard let r = root.mapping("routing") else { return }
@@ -18,6 +19,7 @@ extension RoutingConfiguration {
         }
         options = Self.optionalMapping("options", r)
         failover = r.bool("failover") ?? true
+        failbackAfter = r.duration("failback_after") ?? failbackAfter
         rebalance = Self.optionalMapping("rebalance", r)
         r.finish()
     }

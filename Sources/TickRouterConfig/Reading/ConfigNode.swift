@@ -113,3 +113,11 @@ public struct ConfigNode: @unchecked Sendable {
         OptionsReader(self, diagnostics: diagnostics, environment: environment)
     }
 }
+
+extension ConfigNode {
+    /// The node as canonical YAML text: equal for equal content, whatever its layout or position.
+    /// Used to tell whether a section changed between two loads of a config.
+    public var canonicalText: String {
+        (try? Yams.serialize(node: yaml, sortKeys: true)) ?? ""
+    }
+}

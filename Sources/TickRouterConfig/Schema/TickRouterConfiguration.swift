@@ -82,6 +82,8 @@ public struct RoutingConfiguration: Sendable {
     public var failover: Bool
     /// The `rebalance` mapping (load-balanced strategy), decoded by the plugin; nil when absent.
     public var rebalance: ConfigNode?
+    /// How long a failed connection must stream again before its symbols move back (`failback_after`, default 30s).
+    public var failbackAfter: Duration = .seconds(30)
     /// Where the `routing` section starts (the root when absent).
     public var location: ConfigLocation
     /// Where the `strategy` value is (for plugin errors about the strategy itself).

@@ -43,8 +43,8 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what)" }
 }
 
-/// Polls `condition` every 20 ms for up to `limit` (a guard against hangs, not a timing assertion).
-func waitUntil(_ what: String, limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+/// Polls `condition` every 20 ms for up to `limit`: a guard against hangs on a loaded machine, not a timing assertion.
+func waitUntil(_ what: String, limit: Duration = .seconds(90), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
