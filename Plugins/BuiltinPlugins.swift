@@ -6,6 +6,9 @@ extension PluginRegistry {
         var registry = PluginRegistry()
         registry.register(ManualStrategy.plugin)
         registry.register(RoundRobinStrategy.plugin)
+        registry.register(LoadBalancedStrategy.plugin)
+        registry.register(PriorityStrategy.plugin)
+        registry.register(SectorStrategy.plugin)
         registry.register(StdoutSink.plugin)
         registry.register(UnixSocketSink.plugin)
         return registry

@@ -60,7 +60,9 @@ public enum PlanRenderer {
         let feed = configuration.feed
         var out = "feed: \(feed.provider.rawValue) \(feed.market.rawValue)"
         out += feed.apiKey == nil ? "" : ", api key <redacted>"
-        out += "; budget \(plan.connections.count)/\(feed.maxConnections) connections\n"
+        let counted = plan.connections.filter { $0.feed == .realtime || $0.feed == .delayed }.count
+        out += "; budget \(counted)/\(feed.maxConnections) realtime+delayed connections"
+        out += plan.connections.count > counted ? " (+\(plan.connections.count - counted) business/launchpad, not counted)\n" : "\n"
         out += "connections:\n"
         let nameWidth = plan.connections.map(\.name.count).max() ?? 0
         for connection in plan.connections {
@@ -90,6 +92,7 @@ public enum PlanRenderer {
             "feed": [
                 "provider": configuration.feed.provider.rawValue, "market": configuration.feed.market.rawValue,
                 "max_connections": configuration.feed.maxConnections, "api_key": configuration.feed.apiKey == nil ? NSNull() : "<redacted>",
+                "budget_used": plan.connections.filter { $0.feed == .realtime || $0.feed == .delayed }.count,
             ] as [String: Any],
             "connections": plan.connections.map { connection in
                 [

@@ -26,7 +26,7 @@ import TickRouterConfig
         let url = fixtures.appendingPathComponent("invalid/EXPECTED.txt")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
+            let fields = line.split(separator: " ", maxSplits: 3)
             guard fields.count == 4, let row = Int(fields[1]), let column = Int(fields[2]) else { return nil }
             return Expectation(file: String(fields[0]), line: row, column: column, keyPath: String(fields[3]))
         }

@@ -78,12 +78,14 @@ struct StreamTests {
             async let first = converse(port: port) { c in
                 try await c.authenticate()
                 try await c.send("subscribe", "T.SYM0001")
-                try await Task.sleep(for: .milliseconds(1500))
+                // Until both have plenty of trades; the timeout only guards against a hang.
+                #expect(await c.log.wait { $0.objects.filter { $0["ev"] as? String == "T" }.count > 300 })
             }
             async let second = converse(port: port) { c in
                 try await c.authenticate()
                 try await c.send("subscribe", "T.SYM0001")
-                try await Task.sleep(for: .milliseconds(1500))
+                // Until both have plenty of trades; the timeout only guards against a hang.
+                #expect(await c.log.wait { $0.objects.filter { $0["ev"] as? String == "T" }.count > 300 })
             }
             let (a, b) = try await (first, second)
             let qa = Set(a.objects.compactMap { $0["ev"] as? String == "T" ? $0.sequence : nil })
@@ -106,7 +108,7 @@ struct StreamTests {
                 try await c.send("subscribe", "T.*")
                 #expect(await c.log.waitForStatus("error", message: "unknown channel: T") != nil)
                 try await c.send("subscribe", "FMV.*")
-                try await Task.sleep(for: .seconds(1))
+                #expect(await c.log.wait { $0.objects.filter { $0["ev"] as? String == "FMV" }.count > 250 })
             }
             let events = log.objects.filter { $0["ev"] as? String != "status" }
             #expect(events.count > 200)

@@ -39,3 +39,38 @@ struct RoutingStrategyTests {
         #expect(table.symbols(on: 2) == ["B"])
     }
 }
+
+@Suite("More routing strategies")
+struct MoreRoutingStrategyTests {
+    @Test func sectorFollowsItsRulesWithAStarDefault() {
+        let strategy = SectorStrategy(sectorOf: ["AAPL": "Tech", "XOM": "Energy", "JPM": "Financials"], rules: ["Tech": "p", "*": "s"])
+        let request = RoutingRequest(symbols: ["AAPL", "XOM", "JPM", "UNMAPPED"], slots: ["p", "s"])
+        #expect(strategy.assign(request) == [[0], [1], [1], [1]])
+    }
+
+    @Test func priorityGivesTopTiersDedicatedAndRedundantConnections() {
+        let strategy = PriorityStrategy(tiers: [
+            .init(symbols: ["SPY", "QQQ"], connections: ["a", "b"], dedicated: true, redundancy: 2),
+            .init(symbols: ["AAPL"], connections: [], dedicated: false, redundancy: 1),
+        ])
+        let request = RoutingRequest(symbols: ["SPY", "QQQ", "AAPL", "X", "Y"], slots: ["a", "b", "c", "d"])
+        let result: [[Int]] = strategy.assign(request)
+        #expect(result[0].sorted() == [0, 1], "each top-tier symbol on both of its connections")
+        #expect(result[1].sorted() == [0, 1])
+        let rest: [[Int]] = Array(result[2...])
+        #expect(rest.allSatisfy { $0.count == 1 && $0[0] >= 2 }, "the rest stays off dedicated connections")
+        let used: Set<Int> = Set(rest.map { $0[0] })
+        #expect(used == [2, 3], "and is spread over the others")
+    }
+
+    @Test func loadBalancedPacksByRateAndPrefersMeasuredRates() {
+        let strategy = LoadBalancedStrategy(configuredRates: ["SPY": 9000, "AAPL": 6000, "NVDA": 5000, "X": 1000])
+        let request = RoutingRequest(symbols: ["X", "NVDA", "AAPL", "SPY"], slots: ["a", "b"])
+        // SPY (9000) alone; AAPL + NVDA + X (12000) would be worse than AAPL+X / NVDA... greedy: SPY→a, AAPL→b, NVDA→b, X→a.
+        #expect(strategy.assign(request) == [[0], [1], [1], [0]])
+        var measured = request
+        measured.weights = ["X": 20000, "SPY": 1, "AAPL": 1, "NVDA": 1]
+        let rebalanced = strategy.assign(measured)
+        #expect(rebalanced[0] == [0] && rebalanced[1...].allSatisfy { $0 == [1] }, "the measured hot symbol gets a connection to itself")
+    }
+}

@@ -25,6 +25,7 @@ extension Engine {
         let (plan, before) = state.withLock { ($0.plan, $0.assigned) }
         let table = EnginePlanner.route(plan.configuration, strategy: plan.routingStrategy, excluded: excluded, previous: plan.routing)
         state.withLock { $0.effectiveRouting = table }
+        mergeGate.setRedundant(redundantSymbols(table, plan: plan))
         var target: [String: [String]] = [:]
         for connection in plan.connections { target[connection.name] = table.symbols(on: connection.index) }
         for index in excluded.sorted() where index < plan.connections.count {
@@ -139,6 +140,7 @@ extension Engine {
             running.task?.cancel()
         }
 
+        mergeGate.setRedundant(redundantSymbols(new.routing, plan: new))
         var target: [String: [String]] = [:]
         for connection in new.connections where !restart.contains(connection.name) { target[connection.name] = connection.symbols }
         await move(to: target, plan: new)

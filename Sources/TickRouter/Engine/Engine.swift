@@ -69,6 +69,17 @@ public final class Engine: Service, Sendable {
             }
         }
         fanout.setInlets(plan.sinks.compactMap { sink in built.first { $0.plan.name == sink.name }?.inlet })
+        mergeGate.setRedundant(redundantSymbols(plan.routing, plan: plan))
+    }
+
+    /// Symbols that two connections of the same group carry at once (same feed and channels).
+    func redundantSymbols(_ table: RoutingTable, plan: EnginePlan) -> Set<SymbolID> {
+        var result = Set<SymbolID>()
+        for (index, connections) in table.connectionsBySymbol.enumerated() where connections.count > 1 {
+            let keys = connections.map { plan.connections[$0].feed.rawValue + ":" + plan.connections[$0].channels.sorted().map(\.code).joined(separator: ",") }
+            if Set(keys).count < keys.count { result.insert(symbols.intern(table.symbols[index])) }
+        }
+        return result
     }
 
     /// The plan in force (the latest applied reload).

@@ -140,8 +140,15 @@ public struct EnginePlanner {
             )
             let slots = strategy.assign(request)
             var unassigned: [String] = []
+            var load = [Int](repeating: 0, count: group.count)
+            for symbol in slots { for slot in symbol where group.indices.contains(slot) { load[slot] += 1 } }
             for symbol in symbols.indices {
-                let chosen = symbol < slots.count ? slots[symbol].filter { group.indices.contains($0) } : []
+                var chosen = symbol < slots.count ? slots[symbol].filter { group.indices.contains($0) } : []
+                if chosen.isEmpty, group.count < fullGroup.count, let slot = load.indices.min(by: { load[$0] < load[$1] }) {
+                    // Failover: the rule's connection is down; the least-loaded healthy one carries it meanwhile.
+                    chosen = [slot]
+                    load[slot] += 1
+                }
                 if chosen.isEmpty { unassigned.append(symbols[symbol]) }
                 for slot in chosen where !assignment[symbol].contains(group[slot]) { assignment[symbol].append(group[slot]) }
             }

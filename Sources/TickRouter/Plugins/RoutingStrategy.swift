@@ -11,12 +11,18 @@ public struct RoutingRequest: Sendable {
     public var universes: [String: [String]]
     /// Where each symbol was placed by the table being replaced (reload, failover), if any.
     public var previous: [String: String]
+    /// Measured messages per second per symbol (rebalance); empty at start.
+    public var weights: [String: Double]
 
-    public init(symbols: [String], slots: [String], universes: [String: [String]] = [:], previous: [String: String] = [:]) {
+    public init(
+        symbols: [String], slots: [String], universes: [String: [String]] = [:], previous: [String: String] = [:],
+        weights: [String: Double] = [:]
+    ) {
         self.symbols = symbols
         self.slots = slots
         self.universes = universes
         self.previous = previous
+        self.weights = weights
     }
 }
 

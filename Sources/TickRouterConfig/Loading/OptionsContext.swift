@@ -71,3 +71,16 @@ public final class OptionsContext {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 }
+
+extension OptionsContext {
+    /// Reads a YAML side file (a plugin's map, rates, ...) named by the option value `from`.
+    /// A missing file or a syntax error is reported at the option (or inside the file) and gives nil.
+    public func loadSideFile(_ path: String, from option: ConfigNode) -> ConfigNode? {
+        let resolved = resolvePath(path)
+        guard fileExists(resolved), let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
+            diagnostics.error("file '\(ConfigNode.clip(path))' does not exist", at: option, hint: "paths are relative to the working directory or to the config file")
+            return nil
+        }
+        return YAMLDocument.parse(text, file: resolved, diagnostics: diagnostics, emptyMessage: "the file is empty")
+    }
+}

@@ -3,12 +3,17 @@ struct CrossValidation {
     let root: OptionsReader
     let context: OptionsContext
 
-    /// More connections than `feed.max_connections`: an error at the first one beyond the budget.
+    /// More realtime and delayed connections than `feed.max_connections`: an error at the first one
+    /// beyond the budget. The market's realtime and delayed hosts share the account's budget
+    /// (provider-protocol.md §2.3); business and launchpad connections are separate products and
+    /// are not counted.
     func checkBudget(connections: [ConnectionConfiguration], items: [ConfigNode], budget: Int) {
-        guard connections.count > budget, budget >= 1, budget < items.count else { return }
+        guard budget >= 1 else { return }
+        let counted = connections.indices.filter { connections[$0].feed == .realtime || connections[$0].feed == .delayed }
+        guard counted.count > budget, counted[budget] < items.count else { return }
         context.diagnostics.error(
-            "\(connections.count) connections exceed the account budget feed.max_connections = \(budget)",
-            at: items[budget],
+            "\(counted.count) realtime/delayed connections exceed the account budget feed.max_connections = \(budget)",
+            at: items[counted[budget]],
             hint: "raise max_connections if your plan includes more connections, or remove a connection"
         )
     }
