@@ -185,13 +185,13 @@ public struct FrameDecoder {
             }
         case 2 where key[0] == UInt8(ascii: "e") && key[1] == UInt8(ascii: "v"):
             fields.ev = value
-        case 3 where key.elementsEqual("sym".utf8):
+        case 3 where key[0] == UInt8(ascii: "s") && key[1] == UInt8(ascii: "y") && key[2] == UInt8(ascii: "m"):
             fields.sym = value
-        case 4 where key.elementsEqual("pair".utf8):
+        case 4 where Self.matches(key, "pair"):
             fields.pair = value
-        case 6 where key.elementsEqual("status".utf8):
+        case 6 where Self.matches(key, "status"):
             fields.status = value
-        case 7 where key.elementsEqual("message".utf8):
+        case 7 where Self.matches(key, "message"):
             fields.message = value
         default:
             break
@@ -214,14 +214,14 @@ public struct FrameDecoder {
         let escapedEv = fields.ev.hasEscape ? s.unescaped(fields.ev) : nil
         let channel: FeedChannel?
         if let escapedEv {
-            if escapedEv.elementsEqual("status".utf8) {
+            if escapedEv.withUnsafeBytes({ Self.matches($0, "status") }) {
                 statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
                 return
             }
             channel = escapedEv.withUnsafeBytes { Self.channel($0) }
         } else {
             let ev = s.slice(fields.ev)
-            if ev.elementsEqual("status".utf8) {
+            if Self.matches(ev, "status") {
                 statuses.append(ProviderStatus(status: s.text(fields.status), message: s.text(fields.message)))
                 return
             }
@@ -285,6 +285,15 @@ public struct FrameDecoder {
         records.append(record)
     }
 
+    /// Whether `bytes` equal an ASCII literal (byte by byte, no String machinery).
+    @inline(__always)
+    static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let pointer = literal.utf8Start
+        for index in 0..<bytes.count where bytes[index] != pointer[index] { return false }
+        return true
+    }
+
     /// Maps an `ev` code to a channel by length and bytes.
     @inline(__always)
     static func channel(_ ev: UnsafeRawBufferPointer) -> FeedChannel? {
@@ -309,14 +318,14 @@ public struct FrameDecoder {
             default: return nil
             }
         case 3:
-            if ev.elementsEqual("FMV".utf8) { return .FMV }
-            if ev.elementsEqual("NOI".utf8) { return .NOI }
-            if ev.elementsEqual("CAS".utf8) { return .CAS }
-            if ev.elementsEqual("XAS".utf8) { return .XAS }
-            if ev.elementsEqual("XL2".utf8) { return .XL2 }
+            if matches(ev, "FMV") { return .FMV }
+            if matches(ev, "NOI") { return .NOI }
+            if matches(ev, "CAS") { return .CAS }
+            if matches(ev, "XAS") { return .XAS }
+            if matches(ev, "XL2") { return .XL2 }
             return nil
         case 4:
-            return ev.elementsEqual("LULD".utf8) ? .LULD : nil
+            return matches(ev, "LULD") ? .LULD : nil
         default:
             return nil
         }

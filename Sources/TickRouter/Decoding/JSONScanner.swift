@@ -2,13 +2,44 @@
 struct JSONSpan {
     enum Kind: UInt8 { case absent, string, number, literal, container }
 
+    private var _start: UInt32
+    private var _length: UInt32
     var kind: Kind
-    var start: Int
-    var length: Int
     var hasEscape: Bool
 
-    static let absent = JSONSpan(kind: .absent, start: 0, length: 0, hasEscape: false)
+    @inline(__always) var start: Int { Int(_start) }
+    @inline(__always) var length: Int { Int(_length) }
+
+    @inline(__always)
+    init(kind: Kind, start: Int, length: Int, hasEscape: Bool) {
+        // Frames are limited to less than 4 GiB before scanning starts.
+        _start = UInt32(truncatingIfNeeded: start)
+        _length = UInt32(truncatingIfNeeded: length)
+        self.kind = kind
+        self.hasEscape = hasEscape
+    }
+
+    /// Computed, not stored: a stored static costs a once-check on every read, and every object
+    /// starts with eleven of them.
+    @inline(__always) static var absent: JSONSpan { JSONSpan(kind: .absent, start: 0, length: 0, hasEscape: false) }
 }
+
+/// Byte classes inside a JSON string: 0 ordinary, 1 quote, 2 backslash, 3 control, 4 non-ASCII.
+/// Allocated once and never freed, so the scanner reads it through a plain pointer.
+private nonisolated(unsafe) let stringByteClass: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    for byte in 0..<256 {
+        table[byte] =
+            switch byte {
+            case 0x22: 1
+            case 0x5C: 2
+            case 0..<0x20: 3
+            case 0x80...: 4
+            default: 0
+            }
+    }
+    return UnsafePointer(table)
+}()
 
 /// A strict JSON (RFC 8259) scanner over bytes in place. It validates everything it passes over,
 /// but materialises nothing: callers get spans and decide what to read.
@@ -30,10 +61,10 @@ struct JSONScanner {
     @inline(__always)
     mutating func skipWhitespace() {
         while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
-            default: return
-            }
+            let byte = bytes[index]
+            // Every structural byte and value start is above 0x20; whitespace is at or below it.
+            guard byte <= 0x20, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+            index += 1
         }
     }
 
@@ -48,21 +79,27 @@ struct JSONScanner {
         index += 1  // opening quote
         let start = index
         var hasEscape = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
+        let count = bytes.count
+        let table = stringByteClass
+        while index < count {
+            // One table load per byte; ordinary bytes take the first branch.
+            let byteClass = table[Int(bytes[index])]
+            if byteClass == 0 {
+                index += 1
+                continue
+            }
+            switch byteClass {
+            case 1:
                 let span = JSONSpan(kind: .string, start: start, length: index - start, hasEscape: hasEscape)
                 index += 1
                 return span
-            } else if byte == UInt8(ascii: "\\") {
+            case 2:
                 hasEscape = true
                 try scanEscape()
-            } else if byte < 0x20 {
+            case 3:
                 throw FrameError(.invalidString, at: index)
-            } else if byte >= 0x80 {
+            default:
                 try scanUTF8Sequence()
-            } else {
-                index += 1
             }
         }
         throw FrameError(.unexpectedEnd, at: index)
@@ -223,22 +260,28 @@ struct JSONScanner {
     @inline(__always)
     private mutating func scanNumber() throws(FrameError) {
         let start = index
+        let count = bytes.count
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard let first = peek(), isDigit(first) else { throw FrameError(.invalidNumber, at: start) }
+        guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
+        let first = bytes[index]
         index += 1
         if first != UInt8(ascii: "0") {
-            while let byte = peek(), isDigit(byte) { index += 1 }
+            while index < count, isDigit(bytes[index]) { index += 1 }
         }
-        if peek() == UInt8(ascii: ".") {
+        guard index < count else { return }
+        var next = bytes[index]
+        if next == UInt8(ascii: ".") {
             index += 1
-            guard let byte = peek(), isDigit(byte) else { throw FrameError(.invalidNumber, at: start) }
-            while let byte = peek(), isDigit(byte) { index += 1 }
+            guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
+            while index < count, isDigit(bytes[index]) { index += 1 }
+            guard index < count else { return }
+            next = bytes[index]
         }
-        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+        if next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
             index += 1
-            if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { index += 1 }
-            guard let digit = peek(), isDigit(digit) else { throw FrameError(.invalidNumber, at: start) }
-            while let byte = peek(), isDigit(byte) { index += 1 }
+            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
+            while index < count, isDigit(bytes[index]) { index += 1 }
             try checkFinite(from: start)
         } else if index - start > 300 {
             try checkFinite(from: start)
