@@ -8,6 +8,9 @@ extension PluginRegistry {
         registry.register(RoundRobinStrategy.plugin)
         registry.register(StdoutSink.plugin)
         registry.register(UnixSocketSink.plugin)
+        #if NATS
+        registry.register(NATSSink.plugin)
+        #endif
         return registry
     }
 }
