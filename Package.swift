@@ -18,6 +18,11 @@ let package = Package(
         .library(name: "TickRouterSimulator", targets: ["TickRouterSimulator"]),
         .library(name: "TickRouterCLI", targets: ["TickRouterCLI"]),
     ],
+    // `NATS` adds the `nats` sink (libnats-dev + pkg-config needed): `swift build --traits NATS`.
+    // Off by default so a machine without libnats builds everything else.
+    traits: [
+        .trait(name: "NATS", description: "The nats sink, over the system libnats (apt: libnats-dev)")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -65,11 +70,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The NATS C client (libnats 3.x) as a system library; only built with the NATS trait.
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
         // Built-in routing strategies and sinks: one conformance per file, registered by name.
         .target(
             name: "TickRouterPlugins",
             dependencies: [
                 "TickRouter",
+                .target(name: "CNATS", condition: .when(traits: ["NATS"])),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +137,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
+                .target(name: "CNATS", condition: .when(traits: ["NATS"])),
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

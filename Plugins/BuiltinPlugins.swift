@@ -11,6 +11,9 @@ extension PluginRegistry {
         registry.register(SectorStrategy.plugin)
         registry.register(StdoutSink.plugin)
         registry.register(UnixSocketSink.plugin)
+        #if NATS
+        registry.register(NATSSink.plugin)
+        #endif
         return registry
     }
 }

@@ -37,6 +37,10 @@ public final class ChannelStats: Sendable {
 /// Why a sink or a client lost events.
 public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
     case sinkBytesFull, slowClient, disconnected, shutdown
+    /// A broker sink was disconnected and its client library's reconnect buffer was full.
+    case reconnectBufferFull
+    /// A broker sink's client library refused a publish for another reason (closed connection, ...).
+    case publishFailed
 
     public var description: String {
         switch self {
@@ -44,6 +48,8 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .slowClient: "slow_client"
         case .disconnected: "disconnected"
         case .shutdown: "shutdown"
+        case .reconnectBufferFull: "reconnect_buffer_full"
+        case .publishFailed: "publish_failed"
         }
     }
 }
@@ -56,6 +62,8 @@ public final class SinkStats: Sendable {
     public let dropped = ReasonCounters(names: DropReason.allCases.map(\.description))
     public let clients = Counter()
     public let queuedEvents = Counter()
+    /// The sink's own upstream connection, for sinks that publish to a broker (NATS, ...).
+    public let link = SinkLinkStats()
 
     public init(name: String) { self.name = name }
 

@@ -15,7 +15,10 @@ struct TestHost {
     let socketPath: String
 
     /// Starts `config` (relative to the repository root) with the socket in a fresh temporary directory.
-    static func start(config: String = "config/tickrouter.yaml", environment: [String: String] = [:]) async throws -> TestHost {
+    /// Pass `waitForSocket: false` for configs without a unix-socket sink.
+    static func start(
+        config: String = "config/tickrouter.yaml", environment: [String: String] = [:], waitForSocket: Bool = true
+    ) async throws -> TestHost {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let socketPath = directory.appendingPathComponent("t.sock").path
@@ -27,7 +30,9 @@ struct TestHost {
         let host = RouterHost(plan: plan, logger: logger)
         let task = Task { try await host.run() }
         let engine = await host.engine()
-        try await waitUntil("socket \(socketPath) exists") { FileManager.default.fileExists(atPath: socketPath) }
+        if waitForSocket {
+            try await waitUntil("socket \(socketPath) exists") { FileManager.default.fileExists(atPath: socketPath) }
+        }
         try await waitUntil("all connections streaming") { engine.stats.connections.allSatisfy { $0.state == .streaming } }
         return TestHost(host: host, task: task, engine: engine, socketPath: socketPath)
     }
