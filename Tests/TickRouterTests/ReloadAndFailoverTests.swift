@@ -181,3 +181,54 @@ struct ReloadAndFailoverTests {
         #expect(setup.engine.stats.connection(named: "primary")?.reconnects.load ?? 0 >= 1)
     }
 }
+
+@Suite("Rebalance", .serialized)
+struct RebalanceTests {
+    @Test func aRebalanceByMeasuredRatesMovesSymbolsAsDeltasAndRespectsMinGain() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tr-rebalance-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The rates file claims the opposite of the simulator's heavy names, so measured rates disagree with it.
+        try "AAPL: 1\nMSFT: 1\nNVDA: 1\nXOM: 900\nKO: 800\nPG: 700\n".write(toFile: directory + "/rates.yaml", atomically: true, encoding: .utf8)
+        let config = """
+            feed: { provider: simulator, market: stocks, max_connections: 2, simulator: { symbols: 20, rate: 6000 } }
+            connections:
+              - { name: a, feed: realtime, channels: [T, Q] }
+              - { name: b, feed: realtime, channels: [T, Q] }
+            universe: { symbols: [AAPL, MSFT, NVDA, XOM, KO, PG] }
+            routing:
+              strategy: load-balanced
+              options: { rates: \(directory)/rates.yaml }
+              rebalance: { every: 1h, min_gain: 99% }
+            sinks: [ { type: unix-socket, path: \(directory)/s.sock } ]
+            """
+        try config.write(toFile: directory + "/c.yaml", atomically: true, encoding: .utf8)
+        let plan = try EnginePlanner(registry: .builtin).plan(file: directory + "/c.yaml", environment: [:])
+        #expect(plan.rebalance == RebalancePolicy(every: .seconds(3600), minGain: 0.99))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let host = RouterHost(plan: plan, logger: logger)
+        let task = Task { try await host.run() }
+        defer { task.cancel() }
+        let engine = await host.engine()
+        try await waitUntil("measured rates for every symbol") { engine.measuredRates.count == 6 }
+
+        let skipped = await engine.rebalance()
+        #expect(!skipped.applied, "a 99% minimum gain holds the routing still (gain \(skipped.gain))")
+        let before = engine.routing
+        let forced = await engine.rebalance(force: true)
+        #expect(forced.applied)
+        let after = engine.routing
+        let moved = before.symbols.filter { before.connections(for: $0) != after.connections(for: $0) }
+        #expect(forced.moved == moved.count)
+        #expect(!moved.isEmpty, "the measured rates disagree with the rates file, so symbols move")
+        let simulator = try #require(host.simulator)
+        if !moved.isEmpty {
+            try await waitUntil("the deltas reached the simulator") {
+                simulator.recordedActions.contains { action in
+                    action.action == "unsubscribe" && moved.contains { symbol in action.params.contains(".\(symbol)") }
+                }
+            }
+        }
+        #expect(engine.stats.connections.allSatisfy { $0.reconnects.load == 0 }, "moves are deltas, not reconnects")
+    }
+}

@@ -15,6 +15,8 @@ public final class Engine: Service, Sendable {
     let simulatorPort: Int?
     let fanout: Fanout
     let mergeGate = MergeGate()
+    /// Per-connection symbol rates, when a rebalance is configured.
+    let rateMeters = Mutex<[String: SymbolRateMeter]>([:])
     let policies: ProcessorPolicies
     let state: Mutex<State>
     let stopSignal: AsyncStream<Void>
@@ -114,13 +116,15 @@ public final class Engine: Service, Sendable {
         let fanout = self.fanout
         let mergeGate = self.mergeGate
         let stats = self.stats
+        let meter: SymbolRateMeter? = plan.rebalance == nil ? nil : SymbolRateMeter()
+        rateMeters.withLock { $0[connection.name] = meter }
         let feed = FeedConnection(
             plan: connection, feed: plan.configuration.feed, url: connection.endpoint.url(simulatorPort: simulatorPort),
             stats: connectionStats, logger: logger
         ) {
             ConnectionPipeline(
                 connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,
-                fanout: fanout, mergeGate: mergeGate, stats: stats, connectionStats: connectionStats
+                fanout: fanout, mergeGate: mergeGate, stats: stats, connectionStats: connectionStats, rateMeter: meter
             )
         }
         return RunningConnection(plan: connection, connection: feed)
@@ -165,6 +169,7 @@ public final class Engine: Service, Sendable {
             for name in state.plan.connections.map(\.name) { start(&state.connections[name]!) }
         }
         let supervisor = Task { [weak self] in await self?.superviseFailover() }
+        let rebalancer = Task { [weak self] in await self?.superviseRebalance() }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 for await _ in stopSignal { break }
@@ -175,6 +180,7 @@ public final class Engine: Service, Sendable {
             self.stopContinuation.yield()
         }
         supervisor.cancel()
+        rebalancer.cancel()
         await shutdown()
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }

@@ -54,6 +54,21 @@ public struct EnginePlan: Sendable {
     /// Warnings found while planning (printed by `validate`, `plan` and `run`).
     public var warnings: [ConfigDiagnostic]
 
+    /// Periodic rebalancing by measured rates (`routing.rebalance`), or nil.
+    public var rebalance: RebalancePolicy?
+
     /// How long a failed connection must stream again before its symbols move back.
     public var failbackAfter: Duration { configuration.routing.failbackAfter }
+}
+
+/// When to move symbols to balance measured load: every `every`, and only if the busiest
+/// connection would get at least `minGain` lighter (hysteresis, so the routing never flaps).
+public struct RebalancePolicy: Sendable, Equatable {
+    public var every: Duration
+    public var minGain: Double
+
+    public init(every: Duration = .seconds(30), minGain: Double = 0.1) {
+        self.every = every
+        self.minGain = minGain
+    }
 }

@@ -50,6 +50,12 @@ public struct EnginePlanner {
             }
         }
 
+        var rebalance: RebalancePolicy?
+        if let node = configuration.routing.rebalance {
+            let reader = OptionsReader(node, diagnostics: diagnostics, environment: context.environment)
+            rebalance = RebalancePolicy(every: reader.duration("every") ?? .seconds(30), minGain: reader.percentage("min_gain") ?? 0.1)
+            reader.finish(allowed: ["every", "min_gain"])
+        }
         var routing: RoutingTable?
         if let strategy { routing = Self.route(configuration, strategy: strategy, previous: previous, diagnostics: diagnostics) }
         try context.finish()
@@ -91,7 +97,8 @@ public struct EnginePlanner {
 
         return EnginePlan(
             configuration: configuration, connections: connections, routing: routing, strategy: configuration.routing.strategy,
-            routingStrategy: strategy, policies: policies, sinks: sinks, warnings: diagnostics.all.filter { $0.severity == .warning }
+            routingStrategy: strategy, policies: policies, sinks: sinks, warnings: diagnostics.all.filter { $0.severity == .warning },
+            rebalance: rebalance
         )
     }
 
@@ -104,7 +111,7 @@ public struct EnginePlanner {
     ///   - previous: the table being replaced, so strategies can keep symbols where they are.
     public static func route(
         _ configuration: TickRouterConfiguration, strategy: any RoutingStrategy, excluded: Set<Int> = [], previous: RoutingTable? = nil,
-        diagnostics: ConfigDiagnostics? = nil
+        weights: [String: Double] = [:], diagnostics: ConfigDiagnostics? = nil
     ) -> RoutingTable {
         let symbols = configuration.universe
         var assignment = [[Int]](repeating: [], count: symbols.count)
@@ -136,7 +143,7 @@ public struct EnginePlanner {
             }
             let request = RoutingRequest(
                 symbols: symbols, slots: group.map { configuration.connections[$0].name }, universes: configuration.universeNames,
-                previous: previousHome
+                previous: previousHome, weights: weights
             )
             let slots = strategy.assign(request)
             var unassigned: [String] = []

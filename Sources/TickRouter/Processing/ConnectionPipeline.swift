@@ -11,6 +11,7 @@ public struct ConnectionPipeline {
     private var processor: BatchProcessor
     private let fanout: Fanout
     private let mergeGate: MergeGate
+    private var counter: SymbolCounter?
     private let stats: ConnectionStats
     private let quarantine: Quarantine
     private var statuses: [ProviderStatus] = []
@@ -19,9 +20,10 @@ public struct ConnectionPipeline {
 
     public init(
         connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
-        fanout: Fanout, mergeGate: MergeGate, stats: EngineStats, connectionStats: ConnectionStats
+        fanout: Fanout, mergeGate: MergeGate, stats: EngineStats, connectionStats: ConnectionStats, rateMeter: SymbolRateMeter? = nil
     ) {
         self.mergeGate = mergeGate
+        self.counter = rateMeter.map(SymbolCounter.init)
         self.connection = connection
         self.decoder = FrameDecoder(market: market, symbols: symbols)
         self.processor = BatchProcessor(connectionName: connectionStats.name, policies: policies, stats: stats)
@@ -50,6 +52,7 @@ public struct ConnectionPipeline {
         }
         var batch = EventBatch(frame: frame, records: records, connection: connection, receivedAt: receivedAt)
         processor.process(&batch)
+        counter?.count(batch)
         mergeGate.filter(&batch)
         if !batch.records.isEmpty { fanout.publish(batch) }
         return statuses
