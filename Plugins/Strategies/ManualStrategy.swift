@@ -49,8 +49,7 @@ public struct ManualStrategy: RoutingStrategy {
                     valid = false
                     context.options.diagnostics.error(
                         "assignment names connection '\(entry.key)', which is not configured", at: entry.keyNode,
-                        hint: didYouMean(entry.key, among: connections).map { "did you mean '\($0)'?" }
-                            ?? "configured connections: \(connections.joined(separator: ", "))"
+                        hint: context.unknownConnectionHint(entry.key)
                     )
                     continue
                 }
@@ -74,8 +73,7 @@ public struct ManualStrategy: RoutingStrategy {
                 valid = false
                 reader.error(
                     "default connection '\(name)' is not configured", key: "default",
-                    hint: didYouMean(name, among: connections).map { "did you mean '\($0)'?" }
-                        ?? "configured connections: \(connections.joined(separator: ", "))"
+                    hint: context.unknownConnectionHint(name)
                 )
             }
         }

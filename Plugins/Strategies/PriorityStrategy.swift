@@ -102,8 +102,7 @@ public struct PriorityStrategy: RoutingStrategy {
                 valid = false
                 tier.error(
                     "tier names connection '\(name)', which is not configured", key: "connections",
-                    hint: didYouMean(name, among: context.connectionNames).map { "did you mean '\($0)'?" }
-                        ?? "configured connections: \(context.connectionNames.joined(separator: ", "))"
+                    hint: context.unknownConnectionHint(name)
                 )
             }
             let redundancy = tier.int("redundancy", range: 1...4) ?? 1

@@ -76,8 +76,7 @@ public struct SectorStrategy: RoutingStrategy {
                     let name = entry.value.scalarString ?? ""
                     diagnostics.error(
                         "sector rule names connection '\(name)', which is not configured", at: entry.value,
-                        hint: didYouMean(name, among: context.connectionNames).map { "did you mean '\($0)'?" }
-                            ?? "configured connections: \(context.connectionNames.joined(separator: ", "))"
+                        hint: context.unknownConnectionHint(name)
                     )
                     continue
                 }

@@ -111,18 +111,8 @@ struct DecoderPropertyTests {
     }
 }
 
-/// A small deterministic generator so failures reproduce.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The generator is seeded so failures reproduce.
+typealias SeededRandom = SplitMix64
 
 /// Provider-shaped frames with the variations real feeds show: field order, optional fields,
 /// extra unknown fields, nested arrays, status objects, escapes and whitespace.

@@ -34,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
 /// Provider-shaped frames with the field sets of the stocks T and Q channels.
 enum RealisticFrames {
     static func make(frames: Int, eventsPerFrame: Int, symbols: Int) -> [ByteBuffer] {
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         let names = (0..<symbols).map { index -> String in
             let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
             var name = ""
@@ -65,17 +65,5 @@ enum RealisticFrames {
             }
             return ByteBuffer(string: text + "]")
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -21,4 +21,11 @@ public struct PluginContext {
         if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
         return (options.baseDirectory as NSString).appendingPathComponent(path)
     }
+
+    /// The hint for an option that names a connection that is not configured: a did-you-mean,
+    /// or the list of configured connections.
+    public func unknownConnectionHint(_ name: String) -> String {
+        didYouMean(name, among: connectionNames).map { "did you mean '\($0)'?" }
+            ?? "configured connections: \(connectionNames.joined(separator: ", "))"
+    }
 }
