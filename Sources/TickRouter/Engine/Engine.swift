@@ -62,25 +62,88 @@ public final class Engine: Service {
         }
     }
 
+    /// Events accepted by each sink's inlet and not yet drained, in plan order (for the admin plane).
+    public var queuedEventsPerSink: [Int] { inlets.map(\.queuedEvents) }
+
     public func run() async throws {
         let connections = self.connections
         let sinks = self.sinks
         let inlets = self.inlets
-        try await withThrowingDiscardingTaskGroup { group in
-            for sink in sinks {
-                group.addTask { try await sink.run() }
-            }
-            group.addTask {
-                defer { for inlet in inlets { inlet.close() } }
-                try await cancelWhenGracefulShutdown {
-                    try await withThrowingDiscardingTaskGroup { feed in
-                        for connection in connections {
-                            feed.addTask { try await connection.run() }
+        let timeout = plan.configuration.shutdown.timeout
+        let logger = self.logger
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { outer in
+                // The shutdown deadline: counted from graceful shutdown, it cancels whatever still drains.
+                outer.addTask {
+                    do { try await gracefulShutdown() } catch { return }
+                    try await Task.sleep(for: timeout)
+                    throw ShutdownDeadlineExceeded()
+                }
+                outer.addTask {
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for sink in sinks {
+                            group.addTask { try await sink.run() }
+                        }
+                        group.addTask {
+                            defer { for inlet in inlets { inlet.close() } }
+                            try await Self.runFeed(connections, unsubscribeWithin: timeout / 2, logger: logger)
                         }
                     }
                 }
+                _ = try await outer.next()
+                outer.cancelAll()
+            }
+        } catch is ShutdownDeadlineExceeded {
+            logger.warning("shutdown took longer than \(timeout); stopped what was still draining")
+        }
+        reportUndelivered()
+        logger.info("engine stopped")
+    }
+
+    private struct ShutdownDeadlineExceeded: Error {}
+
+    /// Runs the connections until cancelled; on graceful shutdown, unsubscribes every streaming
+    /// connection and closes it, then cancels those still busy (connecting, backing off).
+    private static func runFeed(_ connections: [FeedConnection], unsubscribeWithin grace: Duration, logger: Logger) async throws {
+        struct StopFeed: Error {}
+        do {
+            try await withThrowingDiscardingTaskGroup { feed in
+                for connection in connections {
+                    feed.addTask { try await connection.run() }
+                }
+                feed.addTask {
+                    do { try await gracefulShutdown() } catch { return }
+                    await withTaskGroup(of: Bool.self) { stops in
+                        for connection in connections {
+                            stops.addTask { await connection.unsubscribeAndClose(); return true }
+                        }
+                        stops.addTask { try? await Task.sleep(for: grace); return false }
+                        // Whichever comes first: every connection unsubscribed, or the grace period over.
+                        var remaining = connections.count
+                        while remaining > 0, let isConnection = await stops.next(), isConnection { remaining -= 1 }
+                        stops.cancelAll()
+                    }
+                    throw StopFeed()
+                }
+            }
+        } catch is StopFeed {
+            logger.info("feed stopped")
+        }
+    }
+
+    /// Logs, per sink, what was lost during the run by reason (and what a cancelled drain left queued).
+    private func reportUndelivered() {
+        for (index, inlet) in inlets.enumerated() {
+            let stats = self.stats.sinks[index]
+            let left = inlet.queuedEvents
+            if left > 0 { stats.drop(.shutdown, left) }
+            let lost = stats.dropped.snapshot.filter { $0.count > 0 }
+            if lost.isEmpty {
+                logger.info("sink \(stats.name): delivered \(stats.delivered.load) of \(stats.accepted.load) accepted events; nothing undelivered")
+            } else {
+                let reasons = lost.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")
+                logger.notice("sink \(stats.name): delivered \(stats.delivered.load) of \(stats.accepted.load) accepted events; undelivered by reason: \(reasons)")
             }
         }
-        logger.info("engine stopped")
     }
 }
