@@ -102,33 +102,41 @@ public final class Engine: Service {
 
     private struct ShutdownDeadlineExceeded: Error {}
 
-    /// Runs the connections until cancelled; on graceful shutdown, unsubscribes every streaming
-    /// connection and closes it, then cancels those still busy (connecting, backing off).
+    /// Runs the connections until cancelled; on graceful shutdown, every streaming connection
+    /// unsubscribes and closes, and the feed waits (up to `grace`) for the provider to finish the
+    /// close handshake; connections still busy then (connecting, backing off) are cancelled.
     private static func runFeed(_ connections: [FeedConnection], unsubscribeWithin grace: Duration, logger: Logger) async throws {
-        struct StopFeed: Error {}
-        do {
-            try await withThrowingDiscardingTaskGroup { feed in
-                for connection in connections {
-                    feed.addTask { try await connection.run() }
-                }
+        try await withThrowingTaskGroup(of: Bool.self) { feed in
+            for connection in connections {
                 feed.addTask {
-                    do { try await gracefulShutdown() } catch { return }
-                    await withTaskGroup(of: Bool.self) { stops in
-                        for connection in connections {
-                            stops.addTask { await connection.unsubscribeAndClose(); return true }
-                        }
-                        stops.addTask { try? await Task.sleep(for: grace); return false }
-                        // Whichever comes first: every connection unsubscribed, or the grace period over.
-                        var remaining = connections.count
-                        while remaining > 0, let isConnection = await stops.next(), isConnection { remaining -= 1 }
-                        stops.cancelAll()
-                    }
-                    throw StopFeed()
+                    // Detached from graceful shutdown, which would close the WebSocket at once: the
+                    // engine unsubscribes first (below). Cancellation still reaches it.
+                    let session = Task.detached { try await connection.run() }
+                    try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() }
+                    return true
                 }
             }
-        } catch is StopFeed {
-            logger.info("feed stopped")
+            feed.addTask {
+                do { try await gracefulShutdown() } catch { return false }
+                let deadline = ContinuousClock.now + grace
+                await withTaskGroup(of: Bool.self) { stops in
+                    for connection in connections {
+                        stops.addTask { await connection.unsubscribeAndClose(); return true }
+                    }
+                    stops.addTask { try? await Task.sleep(until: deadline); return false }
+                    var remaining = connections.count
+                    while remaining > 0, let isConnection = await stops.next(), isConnection { remaining -= 1 }
+                    stops.cancelAll()
+                }
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            // Until every connection has returned, or the grace period after shutdown is over.
+            var running = connections.count
+            while running > 0, let isConnection = try await feed.next(), isConnection { running -= 1 }
+            feed.cancelAll()
         }
+        logger.info("feed stopped")
     }
 
     /// Logs, per sink, what was lost during the run by reason (and what a cancelled drain left queued).
@@ -138,11 +146,12 @@ public final class Engine: Service {
             let left = inlet.queuedEvents
             if left > 0 { stats.drop(.shutdown, left) }
             let lost = stats.dropped.snapshot.filter { $0.count > 0 }
+            let figures = "accepted \(stats.accepted.load) events, delivered \(stats.delivered.load)"
             if lost.isEmpty {
-                logger.info("sink \(stats.name): delivered \(stats.delivered.load) of \(stats.accepted.load) accepted events; nothing undelivered")
+                logger.info("sink \(stats.name): \(figures); nothing undelivered")
             } else {
                 let reasons = lost.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")
-                logger.notice("sink \(stats.name): delivered \(stats.delivered.load) of \(stats.accepted.load) accepted events; undelivered by reason: \(reasons)")
+                logger.notice("sink \(stats.name): \(figures); undelivered by reason: \(reasons)")
             }
         }
     }

@@ -26,6 +26,10 @@ public final class FeedConnection: Sendable {
     private let stats: ConnectionStats
     private let logger: Logger
     private let makePipeline: @Sendable () -> ConnectionPipeline
+    /// The streaming session's writer, so shutdown can unsubscribe before closing.
+    private let liveOutbound = Mutex<WebSocketOutboundWriter?>(nil)
+    /// Set by ``unsubscribeAndClose()``: the run loop returns instead of reconnecting.
+    private let stopRequested = Atomic<Bool>(false)
 
     public init(
         plan: ConnectionPlan, feed: FeedConfiguration, url: String, stats: ConnectionStats, logger: Logger,
@@ -65,7 +69,7 @@ public final class FeedConnection: Sendable {
                 end = session.end ?? (session.opened ? .closed("\(error)") : nil)
                 if !session.opened { logger.warning("cannot connect to \(url): \(error)") }
             }
-            if Task.isCancelled { return }
+            if Task.isCancelled || stopRequested.load(ordering: .relaxed) { return }
             let healthy = session.streamingSince.map { ContinuousClock.now - $0 } ?? .zero
             switch policy.next(after: end, healthyFor: healthy) {
             case .stop(let reason):
@@ -88,6 +92,26 @@ public final class FeedConnection: Sendable {
         }
     }
 
+    /// Graceful stop: sends the provider's `unsubscribe` for this connection's subscriptions on the
+    /// live session, closes it normally, and makes ``run()`` return instead of reconnecting.
+    /// Returns false when no session was streaming (nothing to unsubscribe).
+    @discardableResult
+    public func unsubscribeAndClose() async -> Bool {
+        stopRequested.store(true, ordering: .relaxed)
+        guard let outbound = liveOutbound.withLock({ writer in defer { writer = nil }; return writer }) else { return false }
+        do {
+            for params in plan.subscriptionParams() {
+                try await outbound.writeTextMessage(ProviderActions.unsubscribe(params))
+            }
+            try await outbound.close(.normalClosure, reason: "shutting down")
+            logger.info("unsubscribed \(plan.symbols.count) symbols and closed the session")
+            return true
+        } catch {
+            logger.warning("could not unsubscribe before closing: \(error)")
+            return false
+        }
+    }
+
     private func runSession(_ session: SessionBox) async throws {
         var configuration = WebSocketClientConfiguration(maxFrameSize: feed.frameLimit, autoPing: .enabled(timePeriod: .seconds(30)))
         configuration.validateUTF8 = false
@@ -104,6 +128,7 @@ public final class FeedConnection: Sendable {
         let client = WebSocketClient(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) {
             [stats, logger] inbound, outbound, _ in
             session.opened = true
+            defer { self.liveOutbound.withLock { $0 = nil } }
             var machine = FeedSessionStateMachine()
             var fragments: ByteBuffer?
             var iterator = inbound.makeAsyncIterator()
@@ -145,6 +170,7 @@ public final class FeedConnection: Sendable {
                         }
                         stats.subscribedSymbols.set(plan.symbols.count)
                         session.streamingSince = .now
+                        self.liveOutbound.withLock { $0 = outbound }
                         stats.stateCode.set(FeedConnectionState.streaming.rawValue)
                         logger.info("streaming \(plan.symbols.count) symbols on \(plan.channels.map(\.code).joined(separator: ","))")
                     case .warn(let message):
