@@ -16,6 +16,14 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
     public var channels: [ChannelFigures]
     public var sinks: [SinkFigures]
 
+    public init(takenAtMillis: Int, uptimeSeconds: Double, connections: [ConnectionFigures], channels: [ChannelFigures], sinks: [SinkFigures]) {
+        self.takenAtMillis = takenAtMillis
+        self.uptimeSeconds = uptimeSeconds
+        self.connections = connections
+        self.channels = channels
+        self.sinks = sinks
+    }
+
     /// One feed connection.
     public struct ConnectionFigures: Codable, Sendable, Equatable {
         public var name: String
@@ -34,6 +42,24 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
         public var reconnects: Int
         /// Now minus the time of the newest event read, in milliseconds; nil before the first event.
         public var readLagMillis: Int?
+
+        public init(
+            name: String, feed: String, channels: [String], endpoint: String, state: String, symbols: Int, frames: Int, events: Int, bytes: Int,
+            malformedFrames: Int, reconnects: Int, readLagMillis: Int?
+        ) {
+            self.name = name
+            self.feed = feed
+            self.channels = channels
+            self.endpoint = endpoint
+            self.state = state
+            self.symbols = symbols
+            self.frames = frames
+            self.events = events
+            self.bytes = bytes
+            self.malformedFrames = malformedFrames
+            self.reconnects = reconnects
+            self.readLagMillis = readLagMillis
+        }
     }
 
     /// One channel, over all connections.
@@ -44,6 +70,13 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
         public var forwarded: Int
         /// Quarantined events by reason (only reasons that occurred).
         public var quarantined: [String: Int]
+
+        public init(channel: String, received: Int, forwarded: Int, quarantined: [String: Int]) {
+            self.channel = channel
+            self.received = received
+            self.forwarded = forwarded
+            self.quarantined = quarantined
+        }
     }
 
     /// One sink.
@@ -57,6 +90,16 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
         public var clients: Int
         /// Events accepted but not yet taken by the sink.
         public var queuedEvents: Int
+
+        public init(name: String, type: String, accepted: Int, delivered: Int, dropped: [String: Int], clients: Int, queuedEvents: Int) {
+            self.name = name
+            self.type = type
+            self.accepted = accepted
+            self.delivered = delivered
+            self.dropped = dropped
+            self.clients = clients
+            self.queuedEvents = queuedEvents
+        }
     }
 }
 

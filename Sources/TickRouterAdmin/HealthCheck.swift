@@ -23,10 +23,21 @@ public struct HealthReport: Codable, Sendable, Equatable {
         /// The connection or sink concerned, if any.
         public var subject: String?
         public var message: String
+
+        public init(code: String, subject: String?, message: String) {
+            self.code = code
+            self.subject = subject
+            self.message = message
+        }
     }
 
     public var status: String
     public var reasons: [Reason]
+
+    public init(status: String, reasons: [Reason]) {
+        self.status = status
+        self.reasons = reasons
+    }
     public var healthy: Bool { reasons.isEmpty }
 }
 

@@ -106,12 +106,12 @@ public final class Engine: Service {
     /// unsubscribes and closes, and the feed waits (up to `grace`) for the provider to finish the
     /// close handshake; connections still busy then (connecting, backing off) are cancelled.
     private static func runFeed(_ connections: [FeedConnection], unsubscribeWithin grace: Duration, logger: Logger) async throws {
+        // Detached from graceful shutdown, which would close each WebSocket at once: the engine
+        // unsubscribes first (below). Cancellation still reaches them.
+        let sessions = connections.map { connection in Task.detached { try await connection.run() } }
         try await withThrowingTaskGroup(of: Bool.self) { feed in
-            for connection in connections {
+            for session in sessions {
                 feed.addTask {
-                    // Detached from graceful shutdown, which would close the WebSocket at once: the
-                    // engine unsubscribes first (below). Cancellation still reaches it.
-                    let session = Task.detached { try await connection.run() }
                     try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() }
                     return true
                 }
@@ -120,8 +120,12 @@ public final class Engine: Service {
                 do { try await gracefulShutdown() } catch { return false }
                 let deadline = ContinuousClock.now + grace
                 await withTaskGroup(of: Bool.self) { stops in
-                    for connection in connections {
-                        stops.addTask { await connection.unsubscribeAndClose(); return true }
+                    for (connection, session) in zip(connections, sessions) {
+                        stops.addTask {
+                            // Not streaming (connecting, backing off): nothing to unsubscribe, stop it now.
+                            if await !connection.unsubscribeAndClose() { session.cancel() }
+                            return true
+                        }
                     }
                     stops.addTask { try? await Task.sleep(until: deadline); return false }
                     var remaining = connections.count
@@ -135,6 +139,7 @@ public final class Engine: Service {
             var running = connections.count
             while running > 0, let isConnection = try await feed.next(), isConnection { running -= 1 }
             feed.cancelAll()
+            for session in sessions { session.cancel() }
         }
         logger.info("feed stopped")
     }

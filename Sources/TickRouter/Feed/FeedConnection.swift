@@ -53,7 +53,7 @@ public final class FeedConnection: Sendable {
         var policy = ReconnectPolicy(settings: feed.reconnect, seed: UInt64(plan.index + 1) &* 0x9E37_79B9)
         var first = true
         defer { setState(.stopped) }
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stopRequested.load(ordering: .relaxed) {
             if !first { stats.reconnects.add(1) }
             first = false
             setState(.connecting)
