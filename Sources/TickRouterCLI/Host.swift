@@ -79,7 +79,8 @@ public final class RouterHost: Service {
         // The simulator stands in for the provider, so it must outlive the engine's graceful shutdown
         // (which unsubscribes from it): it runs outside this task's graceful shutdown and is
         // cancelled once the engine has stopped.
-        let simulatorTask = Task.detached { try await simulator.run() }
+        let simulatorGroup = ServiceGroup(configuration: .init(services: [.init(service: simulator)], logger: logger.with(label: "simulator")))
+        let simulatorTask = Task.detached { try await simulatorGroup.run() }
         defer { simulatorTask.cancel() }
         try await withTaskCancellationHandler {
             let port = try await simulator.waitUntilListening()
@@ -90,7 +91,7 @@ public final class RouterHost: Service {
         } onCancel: {
             simulatorTask.cancel()
         }
-        simulatorTask.cancel()
+        await simulatorGroup.triggerGracefulShutdown()
         _ = try? await simulatorTask.value
     }
 }
