@@ -91,7 +91,8 @@ public final class RouterHost: Service {
         } onCancel: {
             simulatorTask.cancel()
         }
-        await simulatorGroup.triggerGracefulShutdown()
+        // Cancelled (tests stop hosts that way): the handler above has already stopped it.
+        if !Task.isCancelled { await simulatorGroup.triggerGracefulShutdown() }
         _ = try? await simulatorTask.value
     }
 }
