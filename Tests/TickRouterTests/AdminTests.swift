@@ -19,7 +19,7 @@ struct AdminTests {
     }
 
     @Test func routesAnswerWithThePlanAndLiveFigures() async throws {
-        let host = try await TestHost.start()
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
         let plan = host.engine.plan
         try await application(host).test(.router) { client in
@@ -74,7 +74,7 @@ struct AdminTests {
     }
 
     @Test func postRoutesNeedTheBearerTokenWhenOneIsSet() async throws {
-        let host = try await TestHost.start()
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
         try await application(host, token: "s3cret-admin").test(.router) { client in
             let anonymous = try await client.execute(uri: "/api/rebalance", method: .post)
@@ -109,7 +109,7 @@ struct AdminTests {
     }
 
     @Test func aScrapeWhileStreamingMovesTheCountersConsistentlyWithAReader() async throws {
-        let host = try await TestHost.start()
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
         let port = try await #require(host.host.admin).waitUntilListening()
         let client = AdminClient(host: "127.0.0.1", port: port)
@@ -133,7 +133,7 @@ struct AdminTests {
     }
 
     @Test func healthTurns503WhenTheSimulatorDropsAConnectionAnd200AfterRecovery() async throws {
-        let host = try await TestHost.start()
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
         let port = try await #require(host.host.admin).waitUntilListening()
         let client = AdminClient(host: "127.0.0.1", port: port)
@@ -160,7 +160,7 @@ struct AdminTests {
             print("SKIPPED dashboard test: chromium is not installed here (apt-get install -y chromium; .ci/run installs it)")
             return
         }
-        let host = try await TestHost.start()
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
         let port = try await #require(host.host.admin).waitUntilListening()
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-chromium-\(UUID().uuidString.prefix(8))")
@@ -187,10 +187,12 @@ struct AdminTests {
 
     // MARK: helpers
 
-    /// The default config with `extra` lines added to its `feed` section, in a temporary file.
+    /// The default config at a lighter rate (these tests share two cores with every other suite),
+    /// with `extra` lines added to its `feed` section, in a temporary file.
     static func writeConfig(extra: String) throws -> String {
         let text = try String(contentsOfFile: TestHost.repositoryRoot + "/config/tickrouter.yaml", encoding: .utf8)
             .replacingOccurrences(of: "feed:\n", with: "feed:\n" + extra)
+            .replacingOccurrences(of: "rate: 60000", with: "rate: 12000")
             .replacingOccurrences(of: "files: [config/universes/top100.yaml]", with: "files: [\(TestHost.repositoryRoot)/config/universes/top100.yaml]")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-admin-\(UUID().uuidString.prefix(8)).yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

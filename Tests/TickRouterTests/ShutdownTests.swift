@@ -17,7 +17,7 @@ struct ShutdownTests {
         // A standalone simulator (the provider), so it sees the unsubscribes after the router stops.
         let symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "AVGO"]
         let simulator = Simulator(
-            configuration: SimulatorConfiguration(port: 0, symbols: symbols, symbolCount: symbols.count, rate: 40_000, apiKeys: ["k-shutdown"]),
+            configuration: SimulatorConfiguration(port: 0, symbols: symbols, symbolCount: symbols.count, rate: 12_000, apiKeys: ["k-shutdown"]),
             logger: Logger(label: "sim")
         )
         let simulatorTask = Task { try await simulator.run() }
@@ -94,6 +94,7 @@ struct ShutdownTests {
         // The default config without the admin section (its fixed port may be taken on a shared machine).
         let config = try String(contentsOfFile: TestHost.repositoryRoot + "/config/tickrouter.yaml", encoding: .utf8)
             .replacingOccurrences(of: "admin: { listen: 127.0.0.1:9464 }", with: "shutdown: { timeout: 60s }")
+            .replacingOccurrences(of: "rate: 60000", with: "rate: 12000")
             .replacingOccurrences(of: "files: [config/universes/top100.yaml]", with: "files: [\(TestHost.repositoryRoot)/config/universes/top100.yaml]")
         let configPath = directory.appendingPathComponent("c.yaml").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
