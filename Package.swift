@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TickRouterPlugins", targets: ["TickRouterPlugins"]),
         .library(name: "TickRouterSimulator", targets: ["TickRouterSimulator"]),
         .library(name: "TickRouterCLI", targets: ["TickRouterCLI"]),
+        .library(name: "TickRouterAdmin", targets: ["TickRouterAdmin"]),
     ],
     // `NATS` adds the `nats` sink (libnats-dev + pkg-config needed): `swift build --traits NATS`.
     // Off by default so a machine without libnats builds everything else.
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Config vocabulary and YAML loading with exact positions; no engine, no I/O beyond reading files.
@@ -90,6 +93,21 @@ let package = Package(
             path: "Plugins",
             swiftSettings: swiftSettings
         ),
+        // The admin plane: health, Prometheus metrics, the connections API and the dashboard, over HTTP.
+        .target(
+            name: "TickRouterAdmin",
+            dependencies: [
+                "TickRouter",
+                "TickRouterConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command-line host as a library, so a third party can build its own binary with extra plugins.
         .target(
             name: "TickRouterCLI",
@@ -97,6 +115,9 @@ let package = Package(
                 "TickRouter",
                 "TickRouterPlugins",
                 "TickRouterSimulator",
+                "TickRouterAdmin",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,6 +154,9 @@ let package = Package(
                 "TickRouterPlugins",
                 "TickRouterSimulator",
                 "TickRouterCLI",
+                "TickRouterAdmin",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,8 @@ public import ServiceLifecycle
 public import TickRouter
 import TickRouterConfig
 public import TickRouterSimulator
+public import TickRouterAdmin
+public import Prometheus
 
 /// Runs an ``EnginePlan``: starts the in-process simulator first when the config asks for it,
 /// then the engine against it. Stopping (graceful shutdown) stops the engine, then the simulator.
@@ -12,10 +14,27 @@ public final class RouterHost: Service {
     public let simulator: Simulator?
     private let logger: Logger
     private let engineBox = EngineBox()
+    /// The admin plane, when the config has an `admin` section.
+    public let admin: AdminServer?
 
-    public init(plan: EnginePlan, logger: Logger) {
+    /// - Parameters:
+    ///   - adminListen: overrides `admin.listen` (tests pass `127.0.0.1:0` for a free port).
+    ///   - metricsRegistry: where `/metrics` renders from (the one `MetricsSystem` is bootstrapped with, if any).
+    public init(
+        plan: EnginePlan, logger: Logger, adminListen: String? = nil,
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) {
         self.plan = plan
         self.logger = logger
+        if let configuration = plan.configuration.admin {
+            let box = engineBox
+            let routes = AdminRoutes(
+                engine: { await box.current() }, metrics: MetricsExporter(registry: metricsRegistry), token: configuration.token?.value
+            )
+            admin = AdminServer(listen: adminListen ?? configuration.listen, routes: routes, logger: logger)
+        } else {
+            admin = nil
+        }
         let feed = plan.configuration.feed
         if feed.provider == .simulator, feed.url == nil {
             simulator = Simulator(
@@ -75,6 +94,19 @@ public final class RouterHost: Service {
     }
 
     public func run() async throws {
+        guard let admin else { return try await runEngine() }
+        // The admin plane stays up while the engine drains; a failure to bind stops everything.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await admin.run(); return false }
+            group.addTask { try await self.runEngine(); return true }
+            while let engineDone = try await group.next() {
+                if engineDone { break }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func runEngine() async throws {
         let feed = plan.configuration.feed
         guard let simulator else {
             let engine = try Engine(plan: plan, logger: logger)
@@ -82,15 +114,24 @@ public final class RouterHost: Service {
             try await engine.run()
             return
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await simulator.run() }
+        // The simulator stands in for the provider, so it must outlive the engine's graceful shutdown
+        // (which unsubscribes from it): it runs outside this task's graceful shutdown and is
+        // cancelled once the engine has stopped.
+        let simulatorGroup = ServiceGroup(configuration: .init(services: [.init(service: simulator)], logger: logger.with(label: "simulator")))
+        let simulatorTask = Task.detached { try await simulatorGroup.run() }
+        defer { simulatorTask.cancel() }
+        try await withTaskCancellationHandler {
             let port = try await simulator.waitUntilListening()
             logger.info("built-in simulator on ws://127.0.0.1:\(port) (\(feed.simulator.rate) events/s)")
             let engine = try Engine(plan: plan, simulatorPort: port, logger: logger)
             await engineBox.set(engine)
             try await engine.run()
-            group.cancelAll()
+        } onCancel: {
+            simulatorTask.cancel()
         }
+        // Cancelled (tests stop hosts that way): the handler above has already stopped it.
+        if !Task.isCancelled { await simulatorGroup.triggerGracefulShutdown() }
+        _ = try? await simulatorTask.value
     }
 }
 
@@ -104,6 +145,8 @@ private actor EngineBox {
         for waiter in waiters { waiter.resume(returning: engine) }
         waiters = []
     }
+
+    func current() -> Engine? { engine }
 
     func wait() async -> Engine {
         if let engine { return engine }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import TickRouter
@@ -32,10 +35,20 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         for warning in plan.warnings { printError(warning.description) }
-        let host = RouterHost(plan: plan, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: host)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // swift-metrics from any library (e.g. the admin server's request metrics) lands in /metrics too.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let host = RouterHost(plan: plan, logger: logger, metricsRegistry: registry)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: host)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
+        // The engine keeps its own deadline (shutdown.timeout); this is the backstop behind it.
+        let shutdownTimeout = plan.configuration.shutdown.timeout
+        groupConfiguration.maximumGracefulShutdownDuration = shutdownTimeout + .seconds(5)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let forceExit = Task { await Self.exitOnSecondSignal(logger: logger, timeout: shutdownTimeout) }
+        defer { forceExit.cancel() }
         let reloader = ConfigReloader(host: host, path: config, watch: watch, registry: TickRouterCommand.registry)
         let reloads = Task { await reloader.run() }
         defer { reloads.cancel() }
@@ -44,6 +57,20 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as FeedConnection.FatalError {
             printError("tickrouter: \(error)")
             throw ExitCode(2)
+        }
+    }
+
+    /// The first SIGINT/SIGTERM starts a graceful shutdown (ServiceGroup); a second one exits at once.
+    private static func exitOnSecondSignal(logger: Logger, timeout: Duration) async {
+        var seen = 0
+        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            seen += 1
+            if seen == 1 {
+                logger.notice("\(signal): shutting down (unsubscribe, drain up to \(timeout)); send it again to exit at once")
+            } else {
+                printError("tickrouter: second \(signal): exiting now without draining")
+                Foundation.exit(130)
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ public struct TickRouterCommand: AsyncParsableCommand {
         commandName: "tickrouter",
         abstract: "Routes Polygon/Massive real-time market data to local consumers, configured in YAML.",
         subcommands: [
-            RunCommand.self, ValidateCommand.self, PlanCommand.self, SimulateCommand.self, TapCommand.self, PluginsCommand.self,
+            RunCommand.self, ValidateCommand.self, PlanCommand.self, SimulateCommand.self, TapCommand.self, PluginsCommand.self, TopCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -31,9 +31,10 @@ extension Engine {
         for index in excluded.sorted() where index < plan.connections.count {
             let lost = plan.connections[index]
             let symbols = before[lost.name] ?? []
-            let movedTo = Set(symbols.flatMap { table.connections(for: $0) }).sorted().map { plan.connections[$0].name }
+            let movedTo = Set(symbols.flatMap { table.connections(for: $0) })
+                .subtracting(excluded).filter { plan.connections[$0].channels == lost.channels }.sorted().map { plan.connections[$0].name }
             let message = "connection \(lost.name) is down: \(lost.channels.map(\.code).joined(separator: ",")) of its \(symbols.count) symbols may have missed data"
-                + (movedTo.isEmpty ? "" : "; moved to \(movedTo.joined(separator: ","))")
+                + (movedTo.isEmpty ? "; no healthy connection can take them" : "; moved to \(movedTo.joined(separator: ","))")
             fanout.publishStatus(StatusLine.json(status: "gap", message: message))
             logger.warning("failover: \(message)")
         }
@@ -136,8 +137,7 @@ extension Engine {
             state.failover = FailoverStateMachine(returnAfter: new.failbackAfter)
         }
         for running in closing {
-            await running.connection.unsubscribeAll()
-            running.task?.cancel()
+            if await !running.connection.unsubscribeAndClose() { running.task?.cancel() }
         }
 
         mergeGate.setRedundant(redundantSymbols(new.routing, plan: new))

@@ -130,11 +130,14 @@ public final class Engine: Service, Sendable {
         return RunningConnection(plan: connection, connection: feed)
     }
 
+    /// Sinks and connections run detached from the caller's task-locals: graceful shutdown must not
+    /// reach them directly (the WebSocket client would close before the engine unsubscribes);
+    /// the engine stops them in order.
     func start(_ sink: inout RunningSink) {
         let service = sink.sink
         let logger = self.logger
         let name = sink.plan.name
-        sink.task = Task {
+        sink.task = Task.detached {
             do {
                 try await service.run()
             } catch {
@@ -145,7 +148,7 @@ public final class Engine: Service, Sendable {
 
     func start(_ connection: inout RunningConnection) {
         let feed = connection.connection
-        connection.task = Task { [weak self] in
+        connection.task = Task.detached { [weak self] in
             do {
                 try await feed.run()
             } catch {
@@ -185,21 +188,86 @@ public final class Engine: Service, Sendable {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    /// Stops the feed (unsubscribing upstream first), then closes every inlet and waits for the
-    /// sinks to drain what they accepted.
+    /// Events accepted by each sink's inlet and not yet drained, in plan order (for the admin plane).
+    public var queuedEventsPerSink: [Int] {
+        state.withLock { state in state.plan.sinks.map { state.sinks[$0.name]?.inlet.queuedEvents ?? 0 } }
+    }
+
+    /// Stops within `shutdown.timeout`: every streaming connection unsubscribes upstream and closes
+    /// (others stop at once), then every inlet closes and each sink drains what it accepted. What is
+    /// still draining at the deadline is cancelled and counted as `shutdown`, and each sink's
+    /// undelivered events are logged by reason.
     func shutdown() async {
-        let (connections, sinks) = state.withLock { (Array($0.connections.values), Array($0.sinks.values)) }
-        await withTaskGroup(of: Void.self) { group in
-            for running in connections {
-                group.addTask {
-                    await running.connection.unsubscribeAll()
-                    running.task?.cancel()
-                    await running.task?.value
+        let (connections, sinks, timeout) = state.withLock { state in
+            (Array(state.connections.values), Array(state.sinks.values), state.plan.configuration.shutdown.timeout)
+        }
+        guard !Task.isCancelled else {
+            // Cancellation is the hard stop: nothing can be sent or awaited any more.
+            for running in connections { running.task?.cancel() }
+            for running in sinks {
+                running.inlet.close()
+                running.task?.cancel()
+            }
+            reportUndelivered(sinks)
+            logger.info("engine cancelled")
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        await Self.within(deadline: ContinuousClock.now + timeout / 2) {
+            await withTaskGroup(of: Void.self) { group in
+                for running in connections {
+                    group.addTask {
+                        if await !running.connection.unsubscribeAndClose() { running.task?.cancel() }
+                        await running.task?.value
+                    }
                 }
             }
         }
+        for running in connections { running.task?.cancel() }
+        logger.info("feed stopped")
         for running in sinks { running.inlet.close() }
-        for running in sinks { await running.task?.value }
+        let drained = await Self.within(deadline: deadline) {
+            for running in sinks { await running.task?.value }
+        }
+        if !drained {
+            logger.warning("shutdown took longer than \(timeout); stopped what was still draining")
+            for running in sinks { running.task?.cancel() }
+        }
+        reportUndelivered(sinks)
         logger.info("engine stopped")
+    }
+
+    /// Runs `body` until it finishes or `deadline` passes; returns whether it finished.
+    static func within(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await body()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Logs, per sink, what was lost during the run by reason (and what a cancelled drain left queued).
+    private func reportUndelivered(_ sinks: [RunningSink]) {
+        for running in sinks {
+            guard let sinkStats = stats.sink(named: running.plan.name) else { continue }
+            let left = running.inlet.queuedEvents
+            if left > 0 { sinkStats.drop(.shutdown, left) }
+            let lost = sinkStats.dropped.snapshot.filter { $0.count > 0 }
+            let figures = "accepted \(sinkStats.accepted.load) events, delivered \(sinkStats.delivered.load)"
+            if lost.isEmpty {
+                logger.info("sink \(sinkStats.name): \(figures); nothing undelivered")
+            } else {
+                let reasons = lost.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")
+                logger.notice("sink \(sinkStats.name): \(figures); undelivered by reason: \(reasons)")
+            }
+        }
     }
 }

@@ -27,6 +27,8 @@ public final class FeedConnection: Sendable {
     private let logger: Logger
     private let makePipeline: @Sendable () -> ConnectionPipeline
     private let subscriptions: SubscriptionController
+    /// Set by ``unsubscribeAndClose()``: the run loop returns instead of reconnecting.
+    private let stopRequested = Atomic<Bool>(false)
 
     public init(
         plan: ConnectionPlan, feed: FeedConfiguration, url: String, stats: ConnectionStats, logger: Logger,
@@ -50,9 +52,15 @@ public final class FeedConnection: Sendable {
         await subscriptions.update(symbols: symbols, channels: channels)
     }
 
-    /// Unsubscribes everything upstream (before a graceful close).
-    public func unsubscribeAll() async {
-        await subscriptions.unsubscribeAll()
+    /// Graceful stop: sends the provider's `unsubscribe` for everything this connection carries
+    /// on the live session, closes it normally, and makes ``run()`` return instead of reconnecting.
+    /// Returns false when no session was streaming (nothing to unsubscribe).
+    @discardableResult
+    public func unsubscribeAndClose() async -> Bool {
+        stopRequested.store(true, ordering: .relaxed)
+        let closed = await subscriptions.unsubscribeAllAndClose()
+        if closed { logger.info("unsubscribed and closed the session") }
+        return closed
     }
 
     private func setState(_ state: FeedConnectionState) { stats.stateCode.set(state.rawValue) }
@@ -63,7 +71,7 @@ public final class FeedConnection: Sendable {
         var policy = ReconnectPolicy(settings: feed.reconnect, seed: UInt64(plan.index + 1) &* 0x9E37_79B9)
         var first = true
         defer { setState(.stopped) }
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stopRequested.load(ordering: .relaxed) {
             if !first { stats.reconnects.add(1) }
             first = false
             setState(.connecting)
@@ -79,7 +87,7 @@ public final class FeedConnection: Sendable {
                 end = session.end ?? (session.opened ? .closed("\(error)") : nil)
                 if !session.opened { logger.warning("cannot connect to \(url): \(error)") }
             }
-            if Task.isCancelled { return }
+            if Task.isCancelled || stopRequested.load(ordering: .relaxed) { return }
             let healthy = session.streamingSince.map { ContinuousClock.now - $0 } ?? .zero
             switch policy.next(after: end, healthyFor: healthy) {
             case .stop(let reason):

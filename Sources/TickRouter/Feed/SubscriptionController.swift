@@ -1,4 +1,5 @@
 import Logging
+import NIOWebSocket
 public import TickRouterConfig
 import WSCore
 
@@ -73,11 +74,20 @@ actor SubscriptionController {
         return (added.count, removed.count)
     }
 
-    /// Unsubscribes everything on the live session (graceful shutdown).
-    func unsubscribeAll() async {
-        guard let writer = outbound else { return }
-        try? await send(action: "unsubscribe", topics: sent.sorted(), on: writer)
-        sent = []
+    /// Unsubscribes everything on the live session and closes it normally (graceful shutdown).
+    /// Returns false when no session was streaming.
+    func unsubscribeAllAndClose() async -> Bool {
+        guard let writer = outbound else { return false }
+        outbound = nil
+        do {
+            try await send(action: "unsubscribe", topics: sent.sorted(), on: writer)
+            sent = []
+            try await writer.close(.normalClosure, reason: "shutting down")
+            return true
+        } catch {
+            logger.warning("could not unsubscribe before closing: \(error)")
+            return false
+        }
     }
 
     private func send(action: String, topics: [String], on writer: WebSocketOutboundWriter) async throws {

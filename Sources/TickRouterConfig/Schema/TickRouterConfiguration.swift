@@ -22,6 +22,8 @@ public struct TickRouterConfiguration: Sendable {
     public var sinks: [SinkConfiguration]
     /// The admin plane (`admin`), nil when the section is absent.
     public var admin: AdminConfiguration?
+    /// How the router stops (`shutdown`); defaults when the section is absent.
+    public var shutdown = ShutdownConfiguration()
 
     /// Creates a configuration; every parameter has a default so `.init()` is valid.
     public init(

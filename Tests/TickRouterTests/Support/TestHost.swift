@@ -14,7 +14,7 @@ struct TestHost {
     let engine: Engine
     let socketPath: String
 
-    /// Starts `config` (relative to the repository root) with the socket in a fresh temporary directory.
+    /// Starts `config` (relative to the repository root, or absolute) with the socket in a fresh temporary directory.
     /// Pass `waitForSocket: false` for configs without a unix-socket sink.
     static func start(
         config: String = "config/tickrouter.yaml", environment: [String: String] = [:], waitForSocket: Bool = true
@@ -24,10 +24,11 @@ struct TestHost {
         let socketPath = directory.appendingPathComponent("t.sock").path
         var environment = environment
         environment["TICKROUTER_SOCKET"] = socketPath
-        let plan = try EnginePlanner(registry: .builtin).plan(file: repositoryRoot + "/" + config, environment: environment)
+        let plan = try EnginePlanner(registry: .builtin).plan(file: config.hasPrefix("/") ? config : repositoryRoot + "/" + config, environment: environment)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let host = RouterHost(plan: plan, logger: logger)
+        // A free port for the admin plane, so tests never collide with each other or a running router.
+        let host = RouterHost(plan: plan, logger: logger, adminListen: "127.0.0.1:0")
         let task = Task { try await host.run() }
         let engine = await host.engine()
         if waitForSocket {

@@ -1,0 +1,228 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TickRouter
+import TickRouterAdmin
+import TickRouterCLI
+import TickRouterSimulator
+import Testing
+
+/// The admin plane against a running engine on the built-in simulator: routes in process
+/// (HummingbirdTesting), and real HTTP on the port the host bound.
+@Suite("Admin plane", .serialized)
+struct AdminTests {
+    /// Routes over the running host's engine, served in process.
+    private func application(_ host: TestHost, token: String? = nil) -> some ApplicationProtocol {
+        let engine = host.engine
+        let routes = AdminRoutes(engine: { engine }, token: token)
+        return Application(router: routes.makeRouter())
+    }
+
+    @Test func routesAnswerWithThePlanAndLiveFigures() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        let plan = host.engine.plan
+        try await application(host).test(.router) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok, "all connections stream: \(String(buffer: health.body))")
+            #expect(String(buffer: health.body).contains(#""status":"ok""#))
+
+            let list = try await client.execute(uri: "/api/connections", method: .get)
+            #expect(list.status == .ok)
+            let connections = try JSONDecoder().decode([AdminSnapshot.ConnectionFigures].self, from: Data(list.body.readableBytesView))
+            #expect(connections.map(\.name) == plan.connections.map(\.name))
+            #expect(connections.allSatisfy { $0.state == "streaming" })
+
+            let one = try await client.execute(uri: "/api/connections/primary", method: .get)
+            let primary = try JSONDecoder().decode(AdminSnapshot.ConnectionFigures.self, from: Data(one.body.readableBytesView))
+            #expect(primary.name == "primary")
+            #expect(primary.symbols == plan.connections[0].symbols.count)
+
+            let symbols = try await client.execute(uri: "/api/connections/primary/symbols", method: .get)
+            let text = String(buffer: symbols.body)
+            let expected = plan.routing.symbols(on: 0)
+            #expect(!expected.isEmpty)
+            #expect(text.contains(#""count":\#(expected.count)"#))
+            #expect(expected.allSatisfy { text.contains(#""\#($0)""#) })
+
+            let missing = try await client.execute(uri: "/api/connections/nope", method: .get)
+            #expect(missing.status == .notFound)
+            #expect(String(buffer: missing.body).contains("primary"), "the answer lists the known connections")
+
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let exposition = String(buffer: metrics.body)
+            #expect(metrics.status == .ok)
+            for name in [
+                #"tickrouter_connection_events_total{connection="primary"}"#,
+                #"tickrouter_connection_state{connection="secondary",state="streaming"} 1"#,
+                #"tickrouter_channel_received_events_total{channel="T"}"#,
+                #"tickrouter_sink_dropped_events_total{sink="unix-socket",reason="slow_client"}"#,
+                #"tickrouter_sink_delivered_events_total{sink="unix-socket"}"#,
+            ] {
+                #expect(exposition.contains(name), "metrics have \(name)")
+            }
+            #expect(!exposition.contains("AAPL"), "labels are never per symbol")
+
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(!String(buffer: page.body).contains("http://"), "the dashboard loads nothing from elsewhere")
+
+            let reload = try await client.execute(uri: "/api/reload", method: .post)
+            #expect(reload.status == .notImplemented)
+            #expect(String(buffer: reload.body).contains("issue 3"))
+        }
+    }
+
+    @Test func postRoutesNeedTheBearerTokenWhenOneIsSet() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        try await application(host, token: "s3cret-admin").test(.router) { client in
+            let anonymous = try await client.execute(uri: "/api/rebalance", method: .post)
+            #expect(anonymous.status == .unauthorized)
+            let wrong = try await client.execute(uri: "/api/rebalance", method: .post, headers: [.authorization: "Bearer s3cret-admiN"])
+            #expect(wrong.status == .unauthorized)
+            let right = try await client.execute(uri: "/api/rebalance", method: .post, headers: [.authorization: "Bearer s3cret-admin"])
+            #expect(right.status == .notImplemented)
+            let read = try await client.execute(uri: "/api/connections", method: .get)
+            #expect(read.status == .ok, "GET routes need no token")
+            #expect(!String(buffer: anonymous.body).contains("s3cret"))
+        }
+    }
+
+    @Test func theAPIKeyNeverAppearsInAnyAnswer() async throws {
+        let key = "KEY-never-shown-7f3a9c"
+        let config = try Self.writeConfig(extra: "  api_key: ${TEST_API_KEY}\n")
+        let host = try await TestHost.start(config: config, environment: ["TEST_API_KEY": key])
+        defer { Task { await host.stop() } }
+        let port = try await #require(host.host.admin).waitUntilListening()
+        let client = AdminClient(host: "127.0.0.1", port: port)
+        for path in ["/", "/health", "/metrics", "/api/stats", "/api/connections", "/api/connections/primary", "/api/connections/primary/symbols"] {
+            let answer = try await client.request("GET", path)
+            #expect(answer.status == 200, "\(path) answers")
+            #expect(!answer.text.contains(key), "\(path) does not show the API key")
+        }
+        for path in ["/api/reload", "/api/rebalance"] {
+            let answer = try await client.request("POST", path)
+            #expect(answer.status == 501)
+            #expect(!answer.text.contains(key), "\(path) does not show the API key")
+        }
+    }
+
+    @Test func aScrapeWhileStreamingMovesTheCountersConsistentlyWithAReader() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        let port = try await #require(host.host.admin).waitUntilListening()
+        let client = AdminClient(host: "127.0.0.1", port: port)
+        let before = try Self.metrics(try await client.request("GET", "/metrics").text)
+        let summary = try await TapClient(socketPath: host.socketPath, subscribe: "T.*").run(for: .seconds(3))
+        let after = try Self.metrics(try await client.request("GET", "/metrics").text)
+        let stats = host.engine.stats
+
+        func delta(_ name: String) -> Double { (after[name] ?? 0) - (before[name] ?? 0) }
+        let forwardedT = delta(#"tickrouter_channel_forwarded_events_total{channel="T"}"#)
+        let delivered = delta(#"tickrouter_sink_delivered_events_total{sink="unix-socket"}"#)
+        let eventsIn = ["primary", "secondary", "fmv"].map { delta(#"tickrouter_connection_events_total{connection="\#($0)"}"#) }.reduce(0, +)
+        print("scrape: reader got \(summary.events) T events; between scrapes T forwarded \(Int(forwardedT)), socket delivered \(Int(delivered)), events in \(Int(eventsIn))")
+        #expect(summary.events > 0 && summary.gaps == 0)
+        #expect(eventsIn > 0, "connection counters move")
+        #expect(Double(summary.events) <= forwardedT, "every trade the reader got was forwarded between the scrapes")
+        #expect(Double(summary.events) <= delivered, "and delivered by the socket sink")
+        #expect(forwardedT <= eventsIn)
+        #expect((after[#"tickrouter_connection_events_total{connection="primary"}"#] ?? 0) <= Double(stats.connections[0].events.load))
+        #expect(after[#"tickrouter_sink_clients{sink="unix-socket"}"#] != nil)
+    }
+
+    @Test func healthTurns503WhenTheSimulatorDropsAConnectionAnd200AfterRecovery() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        let port = try await #require(host.host.admin).waitUntilListening()
+        let client = AdminClient(host: "127.0.0.1", port: port)
+        let reconnectsBefore = host.engine.stats.connections.map { $0.reconnects.load }.reduce(0, +)
+        #expect(try await client.request("GET", "/health").status == 200)
+        try #require(host.host.simulator).faults.dropConnections()
+        var down: AdminClient.Answer?
+        try await waitUntilAsync("health reports the dropped connection") {
+            let answer = try await client.request("GET", "/health")
+            if answer.status == 503 { down = answer }
+            return answer.status == 503
+        }
+        let reasons = try JSONDecoder().decode(HealthReport.self, from: Data(down?.body ?? []))
+        print("health while down: \(down?.text ?? "")")
+        #expect(reasons.reasons.contains { $0.code == "connection_down" })
+        try await waitUntilAsync("health recovers after the reconnect", limit: .seconds(60)) {
+            try await client.request("GET", "/health").status == 200
+        }
+        #expect(host.engine.stats.connections.map { $0.reconnects.load }.reduce(0, +) > reconnectsBefore)
+    }
+
+    @Test func theDashboardRendersTheConnectionTableInHeadlessChromium() async throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("SKIPPED dashboard test: chromium is not installed here (apt-get install -y chromium; .ci/run installs it)")
+            return
+        }
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        let port = try await #require(host.host.admin).waitUntilListening()
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-chromium-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile.path)",
+            "--virtual-time-budget=5000", "--dump-dom", "http://127.0.0.1:\(port)/",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // A hang guard: a browser that never finishes is killed, and the assertions below fail.
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+        // Read off the cooperative pool: the read blocks until the browser exits.
+        let data = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+        }
+        watchdog.cancel()
+        process.waitUntilExit()
+        let dom = String(decoding: data, as: UTF8.self)
+        print("dashboard DOM: \(dom.utf8.count) bytes")
+        for name in host.engine.plan.connections.map(\.name) {
+            #expect(dom.contains("<td>\(name)</td>"), "the connection table has a row for \(name)")
+        }
+        #expect(dom.contains(#"class="l state-streaming">streaming</td>"#))
+        #expect(dom.contains("<td>unix-socket</td>"), "the sink table is filled")
+    }
+
+    // MARK: helpers
+
+    /// The default config at a lighter rate (these tests share two cores with every other suite),
+    /// with `extra` lines added to its `feed` section, in a temporary file.
+    static func writeConfig(extra: String) throws -> String {
+        let text = try String(contentsOfFile: TestHost.repositoryRoot + "/config/tickrouter.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "feed:\n", with: "feed:\n" + extra)
+            .replacingOccurrences(of: "rate: 60000", with: "rate: 12000")
+            .replacingOccurrences(of: "files: [config/universes/top100.yaml]", with: "files: [\(TestHost.repositoryRoot)/config/universes/top100.yaml]")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-admin-\(UUID().uuidString.prefix(8)).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `name{labels} value` lines of a Prometheus exposition.
+    static func metrics(_ text: String) throws -> [String: Double] {
+        var result: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            result[String(line[..<space])] = value
+        }
+        return result
+    }
+}
+
+/// Polls an async `condition` every 100 ms for up to `limit` (a hang guard, not a timing assertion).
+func waitUntilAsync(_ what: String, limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
