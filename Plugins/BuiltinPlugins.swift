@@ -8,6 +8,7 @@ extension PluginRegistry {
         registry.register(RoundRobinStrategy.plugin)
         registry.register(StdoutSink.plugin)
         registry.register(UnixSocketSink.plugin)
+        registry.register(WebSocketSink.plugin)
         return registry
     }
 }
