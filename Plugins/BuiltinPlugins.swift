@@ -9,6 +9,7 @@ extension PluginRegistry {
         registry.register(StdoutSink.plugin)
         registry.register(UnixSocketSink.plugin)
         registry.register(WebSocketSink.plugin)
+        registry.register(FileSink.plugin)
         return registry
     }
 }

@@ -35,6 +35,8 @@ public final class ChannelStats: Sendable {
 /// Why a sink or a client lost events.
 public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
     case sinkBytesFull, slowClient, disconnected, shutdown
+    /// A file sink could not open or write a file (disk full, permissions).
+    case writeFailed
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .slowClient: "slow_client"
         case .disconnected: "disconnected"
         case .shutdown: "shutdown"
+        case .writeFailed: "write_failed"
         }
     }
 }
