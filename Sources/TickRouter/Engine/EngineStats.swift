@@ -37,6 +37,8 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
     case sinkBytesFull, slowClient, disconnected, shutdown
     /// A file sink could not open or write a file (disk full, permissions).
     case writeFailed
+    /// Replaced by a newer event of the same channel and symbol for a lagging client (`slow_client: conflate | demote`).
+    case conflated
 
     public var description: String {
         switch self {
@@ -45,6 +47,7 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .disconnected: "disconnected"
         case .shutdown: "shutdown"
         case .writeFailed: "write_failed"
+        case .conflated: "conflated"
         }
     }
 }
@@ -57,6 +60,8 @@ public final class SinkStats: Sendable {
     public let dropped = ReasonCounters(names: DropReason.allCases.map(\.description))
     public let clients = Counter()
     public let queuedEvents = Counter()
+    /// Slow-client level changes (`demoted` / `promoted` status lines sent).
+    public let clientTransitions = Counter()
 
     public init(name: String) { self.name = name }
 
