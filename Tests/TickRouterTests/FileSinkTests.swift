@@ -97,6 +97,29 @@ struct FileSinkTests {
         #expect(sequences.count > 100)
     }
 
+    @Test func timeRotationNumbersClosedFilesAndGzipsThem() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-rotate-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let host = try await TestHost.start(config: "Tests/TickRouterTests/Fixtures/configs/file-rotation.yaml", environment: ["TR_OUT": directory])
+        defer { Task { await host.stop() } }
+        // Per (channel, symbol) file, rotated every second: AAPL trades get T-AAPL.1.ndjson.gz, .2, ...
+        try await waitUntil("three rotated AAPL trade files", limit: .seconds(60)) {
+            (1...3).allSatisfy { FileManager.default.fileExists(atPath: directory + "/stocks/T-AAPL.\($0).ndjson.gz") }
+        }
+        var sequences: [Int] = []
+        for index in 1...3 {
+            let data = try Self.gunzip(directory + "/stocks/T-AAPL.\(index).ndjson.gz")
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                let event = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+                #expect(event["ev"] as? String == "T" && event["sym"] as? String == "AAPL")
+                if let q = event["q"] as? Int { sequences.append(q) }
+            }
+        }
+        #expect(!sequences.isEmpty)
+        #expect(sequences == Array(sequences[0]..<sequences[0] + sequences.count), "consecutive across rotated files")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/stocks/T-AAPL.1.ndjson"), "the uncompressed original is removed")
+    }
+
     static func files(in directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         return enumerator.compactMap { $0 as? String }.map { directory + "/" + $0 }.filter {

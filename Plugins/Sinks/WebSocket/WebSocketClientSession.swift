@@ -108,8 +108,10 @@ final class WebSocketClientSession: Sendable {
             var dropped = 0
             var kept = Deque<Outgoing>()
             kept.reserveCapacity(state.outbox.count)
-            for item in state.outbox {
-                if case .data(let buffer, let events) = item,
+            let lastIndex = state.outbox.count - 1
+            for (index, item) in state.outbox.enumerated() {
+                // The newest frame always stays: a client is only ever behind by older events.
+                if index < lastIndex, case .data(let buffer, let events) = item,
                     state.queuedEvents > limits.events || state.queuedBytes > limits.bytes
                 {
                     state.queuedEvents -= events
