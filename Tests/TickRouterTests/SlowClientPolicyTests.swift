@@ -38,11 +38,13 @@ struct SlowClientPolicyTests {
         client.send(#"{"action":"subscribe","params":"T.*,Q.*,AM.*,LULD.*,NOI.*"}"#)
         try await waitUntil("the client to be demoted", limit: .seconds(60)) { sink.clientTransitions.load >= 1 }
         try await Task.sleep(for: stall)
-        let lines = client.readLines(limit: .seconds(120)) { line in
-            line.hasPrefix(#"{"ev":"status","status":"promoted""#) && line.contains(#""level":0"#)
+        let lines = await onOwnThread {
+            client.readLines(limit: .seconds(120)) { line in
+                line.hasPrefix(#"{"ev":"status","status":"promoted""#) && line.contains(#""level":0"#)
+            }
         }
         // After promotion back to ticks, trades flow again.
-        let after = client.readLines(limit: .seconds(30)) { $0.hasPrefix(#"{"ev":"T""#) }
+        let after = await onOwnThread { client.readLines(limit: .seconds(30)) { $0.hasPrefix(#"{"ev":"T""#) } }
         return (lines + after, sink.clientTransitions.load)
     }
 

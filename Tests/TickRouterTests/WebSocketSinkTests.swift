@@ -88,7 +88,8 @@ struct WebSocketSinkTests {
         #expect(tradeEvents.count >= 37)
         #expect(tradeEvents.allSatisfy { $0["ev"] as? String == "T" && $0["sym"] as? String == "AAPL" })
         let sequences = tradeEvents.compactMap { $0["q"] as? Int }
-        #expect(sequences == Array(sequences.first.map { $0..<$0 + sequences.count } ?? 0..<0), "consecutive AAPL trades")
+        let missing = zip(sequences, sequences.dropFirst()).reduce(0) { $0 + max(0, $1.1 - $1.0 - 1) }
+        #expect(missing == 0 && !sequences.isEmpty, "consecutive AAPL trades (\(missing) missing)")
 
         let mixedEvents = b.all.dropFirst(4).flatMap(Self.objects)
         #expect(mixedEvents.allSatisfy { ($0["ev"] as? String == "Q" && $0["sym"] as? String == "MSFT") || $0["ev"] as? String == "AM" })
@@ -107,11 +108,11 @@ struct WebSocketSinkTests {
     }
 
     @Test func aSlowClientLosesItsOldestEventsWithAGapStatusWhileAFastOneLosesNothing() async throws {
-        let (host, port) = try await Self.start(queue: 500)
+        let (host, port) = try await Self.start(queue: 3000)
         defer { Task { await host.stop() } }
         let sink = try #require(host.engine.stats.sink(named: "websocket"))
         let everything = #"{"action":"subscribe","params":"T.*,Q.*"}"#
-        async let slow = Self.converse(port: port, actions: [everything], readDelay: .milliseconds(30)) { frames in
+        async let slow = Self.converse(port: port, actions: [everything], readDelay: .milliseconds(100)) { frames in
             frames.all.contains { $0.hasPrefix(#"[{"ev":"status","status":"gap""#) }
         }
         async let fast = Self.converse(port: port, actions: [#"{"action":"subscribe","params":"T.AAPL"}"#]) { frames in
@@ -124,6 +125,7 @@ struct WebSocketSinkTests {
         #expect(gap.count > 1, "the gap status leads the next frame of events")
         let sequences = fastFrames.all.dropFirst(3).flatMap(Self.objects).compactMap { $0["q"] as? Int }
         #expect(sequences.count > 40)
-        #expect(sequences == Array(sequences[0]..<sequences[0] + sequences.count), "the fast client has no gap")
+        let missing = zip(sequences, sequences.dropFirst()).reduce(0) { $0 + max(0, $1.1 - $1.0 - 1) }
+        #expect(missing == 0, "the fast client has no gap (\(missing) AAPL trades missing of \(sequences.count))")
     }
 }

@@ -144,6 +144,12 @@ final class SocketClient: ChannelInboundHandler {
     /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
     func enqueue(_ buffer: ByteBuffer, events: Int) {
         guard let context else { return }
+        if lag.level > .ticks {
+            // Encoded before this client fell behind: lines cannot be conflated, so they go as a gap.
+            droppedSinceAnnounce += events
+            hub.runtime.stats.drop(.slowClient, events)
+            return
+        }
         queue.append((buffer, events))
         queuedEvents += events
         queuedBytes += buffer.readableBytes

@@ -71,3 +71,12 @@ final class RawSocketClient: @unchecked Sendable {
 
     deinit { close(descriptor) }
 }
+
+/// Runs blocking work (a `RawSocketClient` read) on its own thread, so a long blocking read never
+/// occupies one of the few cooperative threads other tests need.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.start()
+    }
+}
