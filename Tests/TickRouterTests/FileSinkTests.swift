@@ -4,7 +4,7 @@ import Testing
 /// The `file` sink through the real binary: `tickrouter run` with a file sink at a simulator rate
 /// of 60,000 events/s, stopped with SIGTERM, then every file read back (gzipped ones through
 /// `gzip -dc`) and checked by sequence numbers.
-@Suite("File sink", .serialized)
+@Suite("File sink", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
 struct FileSinkTests {
     static var binary: String? {
         let candidates = [ProcessInfo.processInfo.environment["TICKROUTER_BIN"], TestHost.repositoryRoot + "/.build/debug/tickrouter"]

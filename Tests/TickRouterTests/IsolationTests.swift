@@ -8,7 +8,7 @@ import Testing
 /// Per-client isolation on the Unix socket: a client that stops reading for 30 s costs three
 /// full-rate readers nothing. Latencies are printed for the run with and without the stalled
 /// client (never asserted: debug builds on shared cores).
-@Suite("Isolation", .serialized)
+@Suite("Isolation", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
 struct IsolationTests {
     /// Trade latencies (receipt wall clock − the event's `t`, ms) seen by one reader.
     final class Latencies: Sendable {

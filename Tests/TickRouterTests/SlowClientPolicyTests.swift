@@ -4,7 +4,7 @@ import Testing
 
 /// `slow_client: conflate | demote` end to end: a real Unix-socket reader stalls, then reads at
 /// full speed; what it receives at each announced level is checked line by line.
-@Suite("Slow-client policies", .serialized)
+@Suite("Slow-client policies", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
 struct SlowClientPolicyTests {
     struct Status {
         var index: Int

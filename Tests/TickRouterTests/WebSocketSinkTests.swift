@@ -107,7 +107,8 @@ struct WebSocketSinkTests {
         ])
     }
 
-    @Test func aSlowClientLosesItsOldestEventsWithAGapStatusWhileAFastOneLosesNothing() async throws {
+    @Test(.enabled(if: LoadTests.enabled, LoadTests.reason))
+    func aSlowClientLosesItsOldestEventsWithAGapStatusWhileAFastOneLosesNothing() async throws {
         let (host, port) = try await Self.start(queue: 3000)
         defer { Task { await host.stop() } }
         let sink = try #require(host.engine.stats.sink(named: "websocket"))
