@@ -51,6 +51,8 @@ struct FileSinkTests {
         try await waitUntil("two rotated files", limit: .seconds(120)) {
             Self.files(in: directory.path).filter { $0.hasSuffix(".gz") }.count >= 2
         }
+        // A few more seconds under load, so SIGTERM lands mid-stream with files open and buffers full.
+        try await Task.sleep(for: .seconds(4))
         let elapsed = ContinuousClock.now - started
         process.terminate()  // SIGTERM
         try await waitUntil("tickrouter to exit", limit: .seconds(60)) { !process.isRunning }
