@@ -59,6 +59,8 @@ public struct FileSink: Sink {
                     compressions.addTask {
                         do {
                             try await pool.runIfActive { try GzipFile.compress(path, syncToDisk: syncCompressed) }
+                        } catch is CancellationError {
+                            // Cancelled (not a graceful shutdown): the rotated file stays, uncompressed.
                         } catch {
                             logger.error("file sink: gzip of \(path) failed: \(error); the file is kept uncompressed")
                         }
