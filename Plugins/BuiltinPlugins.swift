@@ -14,6 +14,8 @@ extension PluginRegistry {
         #if NATS
         registry.register(NATSSink.plugin)
         #endif
+        registry.register(WebSocketSink.plugin)
+        registry.register(FileSink.plugin)
         return registry
     }
 }

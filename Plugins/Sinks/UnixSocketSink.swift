@@ -15,7 +15,7 @@ import TickRouterConfig
 /// cannot keep up loses its own oldest events (counted, announced with a `gap` status line) or is
 /// disconnected (`slow_client: disconnect`), and never slows another client or the feed.
 public struct UnixSocketSink: Sink {
-    public enum SlowClientPolicy: String, Sendable { case dropOldest = "drop-oldest", disconnect }
+    public enum SlowClientPolicy: String, Sendable { case dropOldest = "drop-oldest", disconnect, conflate, demote }
 
     public struct Spec: SinkSpec {
         public var path: String
@@ -26,11 +26,15 @@ public struct UnixSocketSink: Sink {
         public var slowClient: SlowClientPolicy
         public var mode: Int
         public var maxClients: Int
+        /// `demote`: how long a conflated client may stay unable to keep up before it gets bars only.
+        public var demoteAfter: Duration = .seconds(1)
+        /// `conflate` / `demote`: how long a client must keep up before it is stepped back up a level.
+        public var promoteAfter: Duration = .seconds(2)
 
         public var planDetails: [(key: String, value: String)] {
             [
                 ("path", path), ("queue", "\(queue) events / \(clientQueueBytes) bytes per client"),
-                ("slow_client", slowClient.rawValue), ("mode", "0" + String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
+                ("slow_client", slowClient.rawValue + (slowClient == .demote ? " (after \(demoteAfter), back after \(promoteAfter))" : slowClient == .conflate ? " (back after \(promoteAfter))" : "")), ("mode", "0" + String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
             ]
         }
 
@@ -69,7 +73,9 @@ public struct UnixSocketSink: Sink {
             PluginOption("path", "path", default: "tickrouter.sock", "socket file (created 0600 by default)"),
             PluginOption("queue", "events", default: "65536", "most events queued per client"),
             PluginOption("queue_bytes", "byte size", default: "64MiB", "most bytes queued per client"),
-            PluginOption("slow_client", "drop-oldest | disconnect", default: "drop-oldest", "what happens to a client that falls behind"),
+            PluginOption("slow_client", "drop-oldest | disconnect | conflate | demote", default: "drop-oldest", "what happens to a client that falls behind"),
+            PluginOption("demote_after", "duration", default: "1s", "demote: time a conflated client may lag before it gets bars only"),
+            PluginOption("promote_after", "duration", default: "2s", "conflate/demote: time a client must keep up before it steps back up"),
             PluginOption("mode", "octal string", default: "\"0600\"", "permissions of the socket file"),
             PluginOption("max_clients", "int", default: "64", "clients beyond this are refused with a status line"),
         ]
@@ -78,7 +84,7 @@ public struct UnixSocketSink: Sink {
         let path = reader.string("path") ?? "tickrouter.sock"
         let queue = reader.int("queue", range: 1...100_000_000) ?? 65536
         let bytes = reader.byteSize("queue_bytes") ?? (64 << 20)
-        let slow = reader.choice("slow_client", ["drop-oldest": SlowClientPolicy.dropOldest, "disconnect": .disconnect]) ?? .dropOldest
+        let slow = reader.choice("slow_client", ["drop-oldest": SlowClientPolicy.dropOldest, "disconnect": .disconnect, "conflate": .conflate, "demote": .demote]) ?? .dropOldest
         var mode = 0o600
         if let text = reader.string("mode") {
             if let parsed = Int(text, radix: 8), (0...0o777).contains(parsed) {
@@ -88,6 +94,9 @@ public struct UnixSocketSink: Sink {
             }
         }
         let maxClients = reader.int("max_clients", range: 1...100_000) ?? 64
-        return Spec(path: path, queue: queue, clientQueueBytes: bytes, slowClient: slow, mode: mode, maxClients: maxClients)
+        var spec = Spec(path: path, queue: queue, clientQueueBytes: bytes, slowClient: slow, mode: mode, maxClients: maxClients)
+        spec.demoteAfter = reader.duration("demote_after") ?? .seconds(1)
+        spec.promoteAfter = reader.duration("promote_after") ?? .seconds(2)
+        return spec
     }
 }

@@ -44,6 +44,11 @@ final class ClientHub: Sendable {
         for handle in handles {
             let subscription = handle.subscription
             guard subscription.mayMatch(channelMask: mask) else { continue }
+            if handle.wantsBatches.load(ordering: .relaxed) {
+                // A lagging client (conflate/demote) keeps the latest events itself.
+                handle.enqueue(batches)
+                continue
+            }
             let chunk: (ByteBuffer, Int)
             if let cached = encoded[subscription] {
                 chunk = cached

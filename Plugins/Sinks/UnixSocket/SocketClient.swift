@@ -27,10 +27,19 @@ final class SocketClient: ChannelInboundHandler {
             set { state.withLock { $0 = newValue } }
         }
 
+        /// Set while the client lags under `conflate`/`demote`: it then takes raw batches.
+        let wantsBatches = Atomic<Bool>(false)
+
         /// Queues encoded events; hops to the client's event loop.
         func enqueue(_ buffer: ByteBuffer, events: Int) {
             let client = self.client
             channel.eventLoop.execute { client.value.enqueue(buffer, events: events) }
+        }
+
+        /// Hands a lagging client one drain's batches (one hop per drain).
+        func enqueue(_ batches: [EventBatch]) {
+            let client = self.client
+            channel.eventLoop.execute { client.value.enqueue(batches) }
         }
 
         func close() async throws {
@@ -48,6 +57,8 @@ final class SocketClient: ChannelInboundHandler {
     /// Events dropped since the last `gap` status line.
     private var droppedSinceAnnounce = 0
     private var context: ChannelHandlerContext?
+    /// The `conflate`/`demote` state; `.ticks` for a client that keeps up.
+    private var lag = LaggingClient()
 
     init(hub: ClientHub) {
         self.hub = hub
@@ -133,6 +144,12 @@ final class SocketClient: ChannelInboundHandler {
     /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
     func enqueue(_ buffer: ByteBuffer, events: Int) {
         guard let context else { return }
+        if lag.level > .ticks {
+            // Encoded before this client fell behind: lines cannot be conflated, so they go as a gap.
+            droppedSinceAnnounce += events
+            hub.runtime.stats.drop(.slowClient, events)
+            return
+        }
         queue.append((buffer, events))
         queuedEvents += events
         queuedBytes += buffer.readableBytes
@@ -147,6 +164,20 @@ final class SocketClient: ChannelInboundHandler {
                 context.flush()
                 context.close(promise: nil)
                 return
+            case .conflate where context.channel.isWritable, .demote where context.channel.isWritable:
+                // One big drain over the limit is not lag: the socket takes it now.
+                break
+            case .conflate, .demote:
+                // Queued lines cannot be conflated: they go (announced as a gap); from now on the
+                // client keeps only the latest event per channel and symbol.
+                let dropped = queuedEvents
+                queue.removeAll()
+                queuedEvents = 0
+                queuedBytes = 0
+                droppedSinceAnnounce += dropped
+                hub.runtime.stats.drop(.slowClient, dropped)
+                if lag.level == .ticks { transition(to: .conflated, context: context) }
+                return
             case .dropOldest:
                 var dropped = 0
                 while queue.count > 1, queuedEvents > hub.spec.queue || queuedBytes > hub.spec.clientQueueBytes {
@@ -160,6 +191,77 @@ final class SocketClient: ChannelInboundHandler {
             }
         }
         flushQueue(context: context)
+    }
+
+    /// One drain's batches for a lagging client: absorbed into its latest-per-symbol snapshot.
+    func enqueue(_ batches: [EventBatch]) {
+        guard let context, let handle else { return }
+        let subscription = handle.subscription
+        guard lag.level > .ticks else {
+            // Promoted back while these were on their way: encode them like the hub does.
+            let (buffer, events) = ClientHub.encode(batches, for: subscription, capacity: batches.reduce(0) { $0 + $1.frame.readableBytes })
+            if events > 0 { enqueue(buffer, events: events) }
+            return
+        }
+        let (dropped, conflated) = lag.absorb(batches, subscription: subscription)
+        if dropped > 0 {
+            droppedSinceAnnounce += dropped
+            hub.runtime.stats.drop(.slowClient, dropped)
+        }
+        if conflated > 0 { hub.runtime.stats.drop(.conflated, conflated) }
+        evaluateLag(context: context)
+    }
+
+    /// Writes the pending snapshot when the client can take it; demotes a client that stays
+    /// behind (`demote`), promotes one that has kept up for `promote_after`.
+    private func evaluateLag(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        if context.channel.isWritable, queue.isEmpty {
+            if !lag.latest.isEmpty {
+                announceGap(context: context)
+                let (snapshot, events) = lag.takeSnapshot(allocator: context.channel.allocator)
+                context.write(wrapOutboundOut(snapshot), promise: nil)
+                context.flush()
+                hub.runtime.stats.delivered.add(events)
+            }
+            lag.lagSince = nil
+            let calm = TimeAmount.nanoseconds(hub.spec.promoteAfter.nanoseconds)
+            if now - lag.lastLag >= calm, now - lag.lastTransition >= calm, let up = LaggingClient.Level(rawValue: lag.level.rawValue - 1) {
+                transition(to: up, context: context)
+            }
+        } else {
+            lag.lastLag = now
+            guard let since = lag.lagSince else {
+                lag.lagSince = now
+                return
+            }
+            if hub.spec.slowClient == .demote, lag.level == .conflated, now - since >= .nanoseconds(hub.spec.demoteAfter.nanoseconds) {
+                transition(to: .barsOnly, context: context)
+                let dropped = lag.dropUnkept()
+                droppedSinceAnnounce += dropped
+                hub.runtime.stats.drop(.slowClient, dropped)
+                lag.lagSince = now
+            }
+        }
+    }
+
+    /// Changes level, announces it to the client (`demoted` / `promoted` with `level`) and counts it.
+    private func transition(to level: LaggingClient.Level, context: ChannelHandlerContext) {
+        let status = level > lag.level ? "demoted" : "promoted"
+        lag.level = level
+        lag.lastTransition = .now()
+        lag.lastLag = .now()
+        handle?.wantsBatches.store(level > .ticks, ordering: .relaxed)
+        hub.runtime.stats.clientTransitions.add(1)
+        announceGap(context: context)
+        writeStatus(status, level.message, extra: [("level", level.rawValue)], context: context)
+        context.flush()
+    }
+
+    private func announceGap(context: ChannelHandlerContext) {
+        guard droppedSinceAnnounce > 0 else { return }
+        writeStatus("gap", "slow client: \(droppedSinceAnnounce) events dropped", extra: [("dropped", droppedSinceAnnounce)], context: context)
+        droppedSinceAnnounce = 0
     }
 
     private func flushQueue(context: ChannelHandlerContext) {
@@ -185,7 +287,10 @@ final class SocketClient: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { flushQueue(context: context) }
+        if context.channel.isWritable {
+            flushQueue(context: context)
+            if lag.level > .ticks { evaluateLag(context: context) }
+        }
         context.fireChannelWritabilityChanged()
     }
 

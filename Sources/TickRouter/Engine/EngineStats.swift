@@ -41,6 +41,10 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
     case reconnectBufferFull
     /// A broker sink's client library refused a publish for another reason (closed connection, ...).
     case publishFailed
+    /// A file sink could not open or write a file (disk full, permissions).
+    case writeFailed
+    /// Replaced by a newer event of the same channel and symbol for a lagging client (`slow_client: conflate | demote`).
+    case conflated
 
     public var description: String {
         switch self {
@@ -50,6 +54,8 @@ public enum DropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .shutdown: "shutdown"
         case .reconnectBufferFull: "reconnect_buffer_full"
         case .publishFailed: "publish_failed"
+        case .writeFailed: "write_failed"
+        case .conflated: "conflated"
         }
     }
 }
@@ -64,6 +70,8 @@ public final class SinkStats: Sendable {
     public let queuedEvents = Counter()
     /// The sink's own upstream connection, for sinks that publish to a broker (NATS, ...).
     public let link = SinkLinkStats()
+    /// Slow-client level changes (`demoted` / `promoted` status lines sent).
+    public let clientTransitions = Counter()
 
     public init(name: String) { self.name = name }
 

@@ -44,5 +44,39 @@ final class RawSocketClient: @unchecked Sendable {
         return lines
     }
 
+    /// Reads lines, as fast as they come, until `stop` returns true for one (included) or `limit` passed.
+    func readLines(limit: Duration = .seconds(60), until stop: (String) -> Bool) -> [String] {
+        var lines: [String] = []
+        var pending: [UInt8] = []
+        let deadline = ContinuousClock.now + limit
+        var buffer = [UInt8](repeating: 0, count: 1 << 18)
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        while ContinuousClock.now < deadline {
+            let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if read == 0 { break }
+            if read < 0 { continue }
+            pending.append(contentsOf: buffer[0..<read])
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[start..<newline], as: UTF8.self)
+                lines.append(line)
+                start = newline + 1
+                if stop(line) { return lines }
+            }
+            pending.removeFirst(start)
+        }
+        return lines
+    }
+
     deinit { close(descriptor) }
+}
+
+/// Runs blocking work (a `RawSocketClient` read) on its own thread, so a long blocking read never
+/// occupies one of the few cooperative threads other tests need.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.start()
+    }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import TickRouter
+import Testing
+
+/// `slow_client: conflate | demote` end to end: a real Unix-socket reader stalls, then reads at
+/// full speed; what it receives at each announced level is checked line by line.
+@Suite("Slow-client policies", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
+struct SlowClientPolicyTests {
+    struct Status {
+        var index: Int
+        var status: String
+        var level: Int?
+        var dropped: Int?
+    }
+
+    static func statuses(_ lines: [String]) -> [Status] {
+        lines.enumerated().compactMap { index, line in
+            guard line.hasPrefix(#"{"ev":"status""#),
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let status = object["status"] as? String
+            else { return nil }
+            return Status(index: index, status: status, level: object["level"] as? Int, dropped: object["dropped"] as? Int)
+        }
+    }
+
+    static func channel(_ line: String) -> String? {
+        guard line.hasPrefix(#"{"ev":""#), !line.hasPrefix(#"{"ev":"status""#) else { return nil }
+        let rest = line.dropFirst(7)
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
+    /// Stalls a reader subscribed to everything until the policy acts, then reads until it is back at ticks.
+    static func stallThenCatchUp(policy: String, stall: Duration) async throws -> (lines: [String], transitions: Int) {
+        let host = try await TestHost.start(config: "Tests/TickRouterTests/Fixtures/configs/unix-slow-client.yaml", environment: ["TR_SLOW_CLIENT": policy])
+        defer { Task { await host.stop() } }
+        let sink = try #require(host.engine.stats.sink(named: "unix-socket"))
+        let client = try RawSocketClient(path: host.socketPath)
+        client.send(#"{"action":"subscribe","params":"T.*,Q.*,AM.*,LULD.*,NOI.*"}"#)
+        try await waitUntil("the client to be demoted", limit: .seconds(60)) { sink.clientTransitions.load >= 1 }
+        try await Task.sleep(for: stall)
+        let lines = await onOwnThread {
+            client.readLines(limit: .seconds(120)) { line in
+                line.hasPrefix(#"{"ev":"status","status":"promoted""#) && line.contains(#""level":0"#)
+            }
+        }
+        // After promotion back to ticks, trades flow again.
+        let after = await onOwnThread { client.readLines(limit: .seconds(30)) { $0.hasPrefix(#"{"ev":"T""#) } }
+        return (lines + after, sink.clientTransitions.load)
+    }
+
+    @Test func conflateKeepsTheLatestQuotesAndBarsDropsTradesWithAGapAndComesBack() async throws {
+        let (lines, transitions) = try await Self.stallThenCatchUp(policy: "conflate", stall: .seconds(2))
+        let statuses = Self.statuses(lines)
+        let levels = statuses.filter { $0.status == "demoted" || $0.status == "promoted" }
+        print("conflate: \(lines.count) lines read, transitions \(levels.map { "\($0.status)→\($0.level ?? -1)" }), counted \(transitions)")
+        let demoted = try #require(levels.first { $0.status == "demoted" })
+        let promoted = try #require(levels.last { $0.status == "promoted" && $0.level == 0 }, "the client came back to ticks")
+        #expect(demoted.level == 1)
+        #expect(levels.allSatisfy { ($0.level ?? -1) <= 1 }, "conflate never goes below conflated quotes")
+        #expect(transitions >= 2)
+        let window = lines[demoted.index..<promoted.index]
+        let channels = Set(window.compactMap(Self.channel))
+        #expect(!channels.contains("T") && !channels.contains("LULD") && !channels.contains("NOI"), "trades are never conflated: \(channels)")
+        #expect(channels.contains("Q"), "the latest quotes arrive while conflated")
+        #expect(statuses.contains { $0.status == "gap" && ($0.dropped ?? 0) > 0 && $0.index > demoted.index }, "dropped trades are announced")
+        #expect(lines[promoted.index...].contains { Self.channel($0) == "T" }, "trades again after promotion")
+    }
+
+    @Test func demoteStepsDownToBarsAndBackUpAnnouncingEveryStep() async throws {
+        let (lines, transitions) = try await Self.stallThenCatchUp(policy: "demote", stall: .seconds(4))
+        let statuses = Self.statuses(lines)
+        let levels = statuses.filter { $0.status == "demoted" || $0.status == "promoted" }
+        print("demote: \(lines.count) lines read, transitions \(levels.map { "\($0.status)→\($0.level ?? -1)" }), counted \(transitions)")
+        let barsOnly = try #require(levels.first { $0.status == "demoted" && $0.level == 2 }, "stepped down to bars only")
+        let backToConflated = try #require(levels.first { $0.status == "promoted" && $0.level == 1 && $0.index > barsOnly.index })
+        let backToTicks = try #require(levels.last { $0.status == "promoted" && $0.level == 0 })
+        #expect(backToConflated.index < backToTicks.index)
+        #expect(levels.first?.level == 1, "the first step is to conflated quotes")
+        // Each step is one level at a time.
+        var level = 0
+        for step in levels {
+            #expect(abs((step.level ?? 0) - level) == 1, "\(step.status) to \(step.level ?? -1) from \(level)")
+            level = step.level ?? level
+        }
+        #expect(transitions >= levels.count)
+        let barsWindow = lines[barsOnly.index..<backToConflated.index]
+        let barChannels = Set(barsWindow.compactMap(Self.channel))
+        #expect(barChannels.isSubset(of: ["AM", "A"]), "bars only: \(barChannels)")
+        #expect(lines[backToTicks.index...].contains { Self.channel($0) == "T" }, "trades again at ticks")
+    }
+}
