@@ -13,22 +13,48 @@ public import TickRouter
 /// | `GET /metrics` | Prometheus text |
 /// | `GET /api/stats` | ``AdminSnapshot`` |
 /// | `GET /api/connections`, `/api/connections/{name}`, `/api/connections/{name}/symbols` | the plan and live figures |
-/// | `POST /api/rebalance`, `POST /api/reload` | 501 until routing changes at run time exist (issue 3); guarded by the token |
+/// | `POST /api/rebalance[?force=true]` | re-packs by measured rates (load-balanced); `{applied, moved, gain}`; guarded by the token |
+/// | `POST /api/reload` | validates and applies the config file as a diff; `{result, generation, summary, errors}`; guarded by the token |
 public struct AdminRoutes: Sendable {
     /// Returns the running engine, or nil while it is being built.
     public typealias EngineSource = @Sendable () async -> Engine?
+    /// Reloads the config file the router runs; nil when the router was not started from a file.
+    public typealias ReloadHandler = @Sendable () async -> ReloadOutcome
+
+    /// The answer of `POST /api/reload`.
+    public struct ReloadOutcome: Codable, Sendable {
+        /// `applied`, `refused` (the new file is invalid; nothing changed) or `failed`.
+        public var result: String
+        /// The config generation after the request.
+        public var generation: Int
+        public var summary: String?
+        /// `FILE:LINE:COL: error: ...` lines of a refused file.
+        public var errors: [String]?
+
+        public init(result: String, generation: Int, summary: String? = nil, errors: [String]? = nil) {
+            self.result = result
+            self.generation = generation
+            self.summary = summary
+            self.errors = errors
+        }
+    }
 
     public let engine: EngineSource
     public let health: HealthCheck
     public let metrics: MetricsExporter
     /// Bearer token required by POST routes, if any.
     public let token: String?
+    public let reload: ReloadHandler?
 
-    public init(engine: @escaping EngineSource, health: HealthCheck = HealthCheck(), metrics: MetricsExporter = MetricsExporter(), token: String? = nil) {
+    public init(
+        engine: @escaping EngineSource, health: HealthCheck = HealthCheck(), metrics: MetricsExporter = MetricsExporter(), token: String? = nil,
+        reload: ReloadHandler? = nil
+    ) {
         self.engine = engine
         self.health = health
         self.metrics = metrics
         self.token = token
+        self.reload = reload
     }
 
     /// A router with every admin route.
@@ -78,13 +104,28 @@ public struct AdminRoutes: Sendable {
             let symbols = engine.plan.routing.symbols(on: engine.plan.connections[index].index)
             return try Self.json(SymbolList(connection: name, count: symbols.count, symbols: symbols))
         }
-        for action in ["rebalance", "reload"] {
-            router.post("/api/\(action)") { request, _ in
-                if let denied = try routes.authorize(request) { return denied }
+        router.post("/api/rebalance") { request, _ in
+            if let denied = try routes.authorize(request) { return denied }
+            guard let engine = await routes.engine() else { return try Self.starting() }
+            let force = request.uri.queryParameters.get("force") == "true"
+            let result = await engine.rebalance(force: force)
+            return try Self.json(RebalanceAnswer(applied: result.applied, moved: result.moved, gain: result.gain))
+        }
+        router.post("/api/reload") { request, _ in
+            if let denied = try routes.authorize(request) { return denied }
+            guard let reload = routes.reload else {
                 return try Self.json(
-                    Message(error: "not_implemented", message: "\(action) is not implemented yet, arrives with issue 3"), status: .notImplemented
+                    Message(error: "no_config_file", message: "this router was not started from a config file"), status: .notImplemented
                 )
             }
+            let outcome = await reload()
+            let status: HTTPResponse.Status =
+                switch outcome.result {
+                case "applied": .ok
+                case "refused": .unprocessableContent
+                default: .internalServerError
+                }
+            return try Self.json(outcome, status: status)
         }
     }
 
@@ -93,6 +134,12 @@ public struct AdminRoutes: Sendable {
         var connection: String
         var count: Int
         var symbols: [String]
+    }
+
+    struct RebalanceAnswer: Codable {
+        var applied: Bool
+        var moved: Int
+        var gain: Double
     }
 
     struct Message: Codable {

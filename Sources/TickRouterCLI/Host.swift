@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import ServiceLifecycle
 public import TickRouter
@@ -20,16 +21,36 @@ public final class RouterHost: Service {
     /// - Parameters:
     ///   - adminListen: overrides `admin.listen` (tests pass `127.0.0.1:0` for a free port).
     ///   - metricsRegistry: where `/metrics` renders from (the one `MetricsSystem` is bootstrapped with, if any).
+    ///   - configFile: the file the plan came from, so `POST /api/reload` can reload it.
     public init(
         plan: EnginePlan, logger: Logger, adminListen: String? = nil,
-        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        configFile: String? = nil, registry: PluginRegistry? = nil
     ) {
         self.plan = plan
         self.logger = logger
         if let configuration = plan.configuration.admin {
             let box = engineBox
+            var reload: AdminRoutes.ReloadHandler?
+            if let configFile, let registry {
+                let original = plan
+                reload = { [logger] in
+                    guard let engine = await box.current() else { return .init(result: "failed", generation: 0, summary: "starting") }
+                    let result = await Self.reload(
+                        engine: engine, original: original, file: configFile, environment: ProcessInfo.processInfo.environment,
+                        registry: registry, logger: logger
+                    )
+                    switch result {
+                    case .applied(let generation, let diff): return .init(result: "applied", generation: generation, summary: diff.summary)
+                    case .refused(let error):
+                        return .init(result: "refused", generation: engine.stats.generation.load, errors: error.diagnostics.map(\.description))
+                    case .failed(let message): return .init(result: "failed", generation: engine.stats.generation.load, summary: message)
+                    }
+                }
+            }
             let routes = AdminRoutes(
-                engine: { await box.current() }, metrics: MetricsExporter(registry: metricsRegistry), token: configuration.token?.value
+                engine: { await box.current() }, metrics: MetricsExporter(registry: metricsRegistry), token: configuration.token?.value,
+                reload: reload
             )
             admin = AdminServer(listen: adminListen ?? configuration.listen, routes: routes, logger: logger)
         } else {
@@ -68,7 +89,12 @@ public final class RouterHost: Service {
     /// Validates `path` and applies it as a diff to the running engine. An invalid file is refused
     /// with its diagnostics and changes nothing.
     public func reload(file path: String, environment: [String: String], registry: PluginRegistry) async -> ReloadResult {
-        let engine = await engine()
+        await Self.reload(engine: await engine(), original: plan, file: path, environment: environment, registry: registry, logger: logger)
+    }
+
+    static func reload(
+        engine: Engine, original: EnginePlan, file path: String, environment: [String: String], registry: PluginRegistry, logger: Logger
+    ) async -> ReloadResult {
         let planner = EnginePlanner(registry: registry)
         let plan: EnginePlan
         do {
@@ -77,8 +103,8 @@ public final class RouterHost: Service {
             logger.error("reload refused, the running config stays:\n\(error.description)")
             return .refused(error)
         }
-        guard plan.configuration.feed.market == self.plan.configuration.feed.market,
-            plan.configuration.feed.provider == self.plan.configuration.feed.provider
+        guard plan.configuration.feed.market == original.configuration.feed.market,
+            plan.configuration.feed.provider == original.configuration.feed.provider
         else {
             let message = "reload refused: feed.provider and feed.market cannot change while running; restart instead"
             logger.error("\(message)")

@@ -38,7 +38,9 @@ struct RunCommand: AsyncParsableCommand {
         // swift-metrics from any library (e.g. the admin server's request metrics) lands in /metrics too.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let host = RouterHost(plan: plan, logger: logger, metricsRegistry: registry)
+        let host = RouterHost(
+            plan: plan, logger: logger, metricsRegistry: registry, configFile: config, registry: TickRouterCommand.registry
+        )
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: host)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )

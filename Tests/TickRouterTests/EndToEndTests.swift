@@ -56,7 +56,14 @@ struct EndToEndTests {
         #expect(acks.contains(#"{"ev":"status","status":"success","message":"subscribed to: Q.MSFT"}"#))
         #expect(acks.contains(#"{"ev":"status","status":"error","message":"unknown channel: ZZ.AAPL"}"#))
         client.send("this is not json")
-        let lines = client.readLines(200)
+        // Until the error and a few events arrived; the limit only guards against a hang.
+        var seenEvents = 0
+        var seenError = false
+        let lines = client.readLines(limit: .seconds(120)) { line in
+            if line.hasPrefix(#"{"ev":"T""#) || line.hasPrefix(#"{"ev":"Q""#) { seenEvents += 1 }
+            if line.contains("malformed action") { seenError = true }
+            return seenError && seenEvents >= 5
+        }
         #expect(lines.contains { $0.contains(#""status":"error""#) && $0.contains("malformed action") })
         let events = lines.filter { $0.hasPrefix(#"{"ev":"T""#) || $0.hasPrefix(#"{"ev":"Q""#) }
         #expect(!events.isEmpty)
