@@ -68,8 +68,9 @@ struct AdminTests {
             #expect(!String(buffer: page.body).contains("http://"), "the dashboard loads nothing from elsewhere")
 
             let reload = try await client.execute(uri: "/api/reload", method: .post)
+            // In process the router was not started from a file, so there is nothing to reload.
             #expect(reload.status == .notImplemented)
-            #expect(String(buffer: reload.body).contains("issue 3"))
+            #expect(String(buffer: reload.body).contains("no_config_file"))
         }
     }
 
@@ -82,7 +83,8 @@ struct AdminTests {
             let wrong = try await client.execute(uri: "/api/rebalance", method: .post, headers: [.authorization: "Bearer s3cret-admiN"])
             #expect(wrong.status == .unauthorized)
             let right = try await client.execute(uri: "/api/rebalance", method: .post, headers: [.authorization: "Bearer s3cret-admin"])
-            #expect(right.status == .notImplemented)
+            #expect(right.status == .ok, "the right token passes; round-robin has no measured rebalance to apply")
+            #expect(String(buffer: right.body).contains(#""applied":false"#))
             let read = try await client.execute(uri: "/api/connections", method: .get)
             #expect(read.status == .ok, "GET routes need no token")
             #expect(!String(buffer: anonymous.body).contains("s3cret"))
@@ -103,7 +105,7 @@ struct AdminTests {
         }
         for path in ["/api/reload", "/api/rebalance"] {
             let answer = try await client.request("POST", path)
-            #expect(answer.status == 501)
+            #expect(answer.status == (path == "/api/reload" ? 501 : 200))
             #expect(!answer.text.contains(key), "\(path) does not show the API key")
         }
     }
