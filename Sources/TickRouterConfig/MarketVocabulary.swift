@@ -67,6 +67,14 @@ public enum FeedChannel: UInt8, Sendable, CaseIterable, Hashable, Comparable, Cu
 
     public var description: String { code }
 
+    /// Aggregate bars (second or minute), which the provider re-sends when late trades correct them.
+    public var isBar: Bool {
+        switch self {
+        case .A, .AM, .CA, .CAS, .XA, .XAS: true
+        default: false
+        }
+    }
+
     /// Parses an `ev` code as the provider spells it.
     public init?(code: String) {
         guard let match = FeedChannel.allCases.first(where: { $0.code == code }) else { return nil }

@@ -57,7 +57,10 @@ public final class Simulator: Service, Sendable {
             logger: core.logger
         )
         defer { markStopped() }
-        try await withGracefulShutdownHandler {
+        // Cancellation ends the server; closing the sessions first lets its connections end too,
+        // so nothing waits on a client that is still attached.
+        try await withTaskCancellationHandler {
+          try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.run() }
                 group.addTask {
@@ -72,7 +75,10 @@ public final class Simulator: Service, Sendable {
                 defer { group.cancelAll() }
                 _ = try await group.next()
             }
-        } onGracefulShutdown: {
+          } onGracefulShutdown: {
+            core.closeAll()
+          }
+        } onCancel: {
             core.closeAll()
         }
     }

@@ -6,7 +6,8 @@ import Testing
 import TickRouterSimulator
 import WSClient
 
-/// Runs a simulator on an ephemeral port for the duration of `body`.
+/// Runs a simulator on an ephemeral port for the duration of `body`, then stops it. A simulator
+/// that does not stop within 30 s of cancellation fails the test instead of hanging the run.
 func withSimulator<T: Sendable>(
     _ configuration: SimulatorConfiguration = SimulatorConfiguration(symbolCount: 20, rate: 20_000),
     _ body: @Sendable (Simulator, Int) async throws -> T
@@ -14,12 +15,19 @@ func withSimulator<T: Sendable>(
     var logger = Logger(label: "simulator-test")
     logger.logLevel = .critical  // cancellation at the end of a test is logged as an error by the server
     let simulator = Simulator(configuration: configuration, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await simulator.run() }
-        defer { group.cancelAll() }
-        let port = try await simulator.waitUntilListening()
-        return try await body(simulator, port)
+    let stopped = Mutex(false)
+    let running = Task {
+        try? await simulator.run()
+        stopped.withLock { $0 = true }
     }
+    defer { running.cancel() }
+    let port = try await simulator.waitUntilListening()
+    let result = try await body(simulator, port)
+    running.cancel()
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !stopped.withLock({ $0 }), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    if !stopped.withLock({ $0 }) { Issue.record("the simulator did not stop within 30 s of cancellation") }
+    return result
 }
 
 /// Every text frame a test client received, in order, plus whether the connection ended.

@@ -40,12 +40,7 @@ struct LaggingClient {
         }
     }
 
-    static func isBar(_ code: UInt8) -> Bool {
-        switch FeedChannel(rawValue: code) {
-        case .A?, .AM?, .CA?, .CAS?, .XA?, .XAS?: true
-        default: false
-        }
-    }
+    static func isBar(_ code: UInt8) -> Bool { FeedChannel(rawValue: code)?.isBar ?? false }
 
     func keeps(_ code: UInt8) -> Bool {
         level == .barsOnly ? Self.isBar(code) : Self.isConflatable(code)

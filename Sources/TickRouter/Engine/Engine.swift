@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 public import TickRouterConfig
@@ -18,6 +19,8 @@ public final class Engine: Service, Sendable {
     /// Per-connection symbol rates, when a rebalance is configured.
     let rateMeters = Mutex<[String: SymbolRateMeter]>([:])
     let policies: ProcessorPolicies
+    /// Per-symbol throttles and rate caps, after the merge (inactive when no channel is shaped).
+    let throttle: ThrottleStage
     let state: Mutex<State>
     let stopSignal: AsyncStream<Void>
     let stopContinuation: AsyncStream<Void>.Continuation
@@ -57,6 +60,7 @@ public final class Engine: Service, Sendable {
         self.stats = EngineStats(connectionNames: plan.connections.map(\.name), sinkNames: plan.sinks.map(\.name))
         self.policies = ProcessorPolicies(plan.policies)
         self.fanout = Fanout(inlets: [])
+        self.throttle = ThrottleStage(policies: plan.policies, symbols: symbols, fanout: fanout, stats: stats)
         (stopSignal, stopContinuation) = AsyncStream.makeStream(of: Void.self)
         state = Mutex(
             State(plan: plan, effectiveRouting: plan.routing, failover: FailoverStateMachine(returnAfter: plan.failbackAfter))
@@ -115,6 +119,7 @@ public final class Engine: Service, Sendable {
         let policies = self.policies
         let fanout = self.fanout
         let mergeGate = self.mergeGate
+        let throttle = self.throttle
         let stats = self.stats
         let meter: SymbolRateMeter? = plan.rebalance == nil ? nil : SymbolRateMeter()
         rateMeters.withLock { $0[connection.name] = meter }
@@ -124,7 +129,8 @@ public final class Engine: Service, Sendable {
         ) {
             ConnectionPipeline(
                 connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,
-                fanout: fanout, mergeGate: mergeGate, stats: stats, connectionStats: connectionStats, rateMeter: meter
+                fanout: fanout, mergeGate: mergeGate, throttle: throttle, stats: stats, connectionStats: connectionStats,
+                rateMeter: meter
             )
         }
         return RunningConnection(plan: connection, connection: feed)
@@ -173,6 +179,7 @@ public final class Engine: Service, Sendable {
         }
         let supervisor = Task { [weak self] in await self?.superviseFailover() }
         let rebalancer = Task { [weak self] in await self?.superviseRebalance() }
+        let ticker = Task { [throttle] in await Self.tick(throttle) }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 for await _ in stopSignal { break }
@@ -184,6 +191,7 @@ public final class Engine: Service, Sendable {
         }
         supervisor.cancel()
         rebalancer.cancel()
+        ticker.cancel()
         await shutdown()
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
@@ -213,7 +221,7 @@ public final class Engine: Service, Sendable {
             return
         }
         let deadline = ContinuousClock.now + timeout
-        await Self.within(deadline: ContinuousClock.now + timeout / 2) {
+        await finishes(by: ContinuousClock.now + timeout / 2) {
             await withTaskGroup(of: Void.self) { group in
                 for running in connections {
                     group.addTask {
@@ -225,8 +233,9 @@ public final class Engine: Service, Sendable {
         }
         for running in connections { running.task?.cancel() }
         logger.info("feed stopped")
+        throttle.flushAll()  // values held for the end of their window are delivered, not lost
         for running in sinks { running.inlet.close() }
-        let drained = await Self.within(deadline: deadline) {
+        let drained = await finishes(by: deadline) {
             for running in sinks { await running.task?.value }
         }
         if !drained {
@@ -237,20 +246,11 @@ public final class Engine: Service, Sendable {
         logger.info("engine stopped")
     }
 
-    /// Runs `body` until it finishes or `deadline` passes; returns whether it finished.
-    static func within(deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async -> Void) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await body()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+    /// Delivers held throttle values when their window ends, even when no frame arrives.
+    static func tick(_ throttle: ThrottleStage) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: throttle.isActive ? throttle.tick : .milliseconds(100))
+            throttle.flushDue(now: Int64(NIODeadline.now().uptimeNanoseconds))  // the clock of `receivedAt`
         }
     }
 

@@ -81,14 +81,16 @@ public struct EnginePlanner {
                 policy.overflow = .dropOldest
             }
             if let processor = configuration.processors[channel], let node = processor.node {
-                let pending = [
-                    ("throttle", processor.throttle != nil), ("priority", !processor.priority.isEmpty), ("bars", processor.bars != nil),
-                    ("late_after", processor.lateAfter != nil), ("emit_every", processor.emitEvery != nil), ("max_rate", processor.maxRate != nil),
-                ].filter(\.1).map(\.0)
-                if !pending.isEmpty {
+                if processor.emitEvery != nil {
                     diagnostics.warning(
-                        "\(pending.joined(separator: ", ")) not implemented yet; ignored", at: node,
-                        hint: "remove the key(s) until processing policies land"
+                        "emit_every is not implemented yet; events are emitted immediately", at: node,
+                        hint: "remove the key until the pull model lands"
+                    )
+                }
+                if !processor.priority.isEmpty, processor.throttle == nil, processor.maxRate == nil {
+                    diagnostics.warning(
+                        "priority has no effect without throttle or max_rate", at: node,
+                        hint: "priority symbols bypass the throttle and the rate cap"
                     )
                 }
             }

@@ -30,8 +30,34 @@ public final class ChannelStats: Sendable {
     public let forwarded = Counter()
     /// Quarantined events by ``InvalidReason``.
     public let quarantined = ReasonCounters(names: InvalidReason.allCases.map(\.description))
+    /// Events the processors removed, held back or marked, by ``ShapingReason``.
+    public let shaped = ReasonCounters(names: ShapingReason.allCases.map(\.description))
 
     public init(channel: FeedChannel?) { self.channel = channel }
+}
+
+/// What a processor did to an event it did not simply forward (besides quarantine).
+public enum ShapingReason: Int, CaseIterable, Sendable, CustomStringConvertible {
+    /// Removed: the same (channel, symbol, sequence) was already forwarded (`dedup`).
+    case duplicate
+    /// Replaced by a newer event of its symbol inside a throttle window or a rate cap (`conflate`).
+    case conflated
+    /// Dropped inside its symbol's throttle window (`mode: sample`).
+    case sampled
+    /// Held back and delivered at the end of its throttle window (counted when delivered).
+    case deferred
+    /// A re-sent bar for a window already delivered, marked `"correction":true`.
+    case correction
+
+    public var description: String {
+        switch self {
+        case .duplicate: "duplicate"
+        case .conflated: "conflated"
+        case .sampled: "sampled"
+        case .deferred: "deferred"
+        case .correction: "correction"
+        }
+    }
 }
 
 /// Why a sink or a client lost events.

@@ -71,6 +71,8 @@ public enum InvalidReason: UInt8, Sendable, CaseIterable, CustomStringConvertibl
     case badTimestamp
     case symbolTooLong
     case missingEventType
+    /// Older than the channel's `late_after` (set by the processor, not the decoder).
+    case late
 
     public var description: String {
         switch self {
@@ -81,6 +83,7 @@ public enum InvalidReason: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .badTimestamp: "time field is not an integer"
         case .symbolTooLong: "symbol longer than 64 bytes"
         case .missingEventType: "missing or non-string ev field"
+        case .late: "older than late_after"
         }
     }
 }

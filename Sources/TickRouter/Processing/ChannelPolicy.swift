@@ -8,14 +8,41 @@ public struct ChannelPolicy: Sendable, Equatable {
     public var overflow: OverflowPolicy
     /// Drop events whose (symbol, sequence) is not newer than the last one seen.
     public var dedup: Bool
+    /// Per-symbol throttle, nil when the channel is not throttled.
+    public var throttle: ThrottleSettings?
+    /// Symbols that bypass the throttle and the rate cap.
+    public var priority: [String]
+    /// Events per second the channel passes before non-priority symbols are conflated.
+    public var maxRate: Int?
+    /// Events older than this (event time vs. the wall clock, in milliseconds) are quarantined.
+    public var lateAfterMillis: Int64?
+    /// Bars re-sent for a window already seen are marked as corrections (`bars: upsert`, the default;
+    /// `bars: append` passes them unmarked). Applies to bar channels only.
+    public var upsertsBars: Bool
 
-    public init(buffer: Int = 1000, overflow: OverflowPolicy = .dropOldest, dedup: Bool = false) {
+    public init(
+        buffer: Int = 1000, overflow: OverflowPolicy = .dropOldest, dedup: Bool = false, throttle: ThrottleSettings? = nil,
+        priority: [String] = [], maxRate: Int? = nil, lateAfterMillis: Int64? = nil, upsertsBars: Bool = true
+    ) {
         self.buffer = buffer
         self.overflow = overflow
         self.dedup = dedup
+        self.throttle = throttle
+        self.priority = priority
+        self.maxRate = maxRate
+        self.lateAfterMillis = lateAfterMillis
+        self.upsertsBars = upsertsBars
     }
 
     public init(_ configuration: ProcessorConfiguration) {
-        self.init(buffer: configuration.buffer, overflow: configuration.overflow, dedup: configuration.dedup)
+        self.init(
+            buffer: configuration.buffer, overflow: configuration.overflow, dedup: configuration.dedup,
+            throttle: configuration.throttle, priority: configuration.priority, maxRate: configuration.maxRate,
+            lateAfterMillis: configuration.lateAfter.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 },
+            upsertsBars: configuration.bars != .append
+        )
     }
+
+    /// Whether the channel needs the engine-wide ``ThrottleStage``.
+    public var isShaped: Bool { throttle != nil || maxRate != nil }
 }

@@ -1,4 +1,9 @@
 public import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import TickRouterConfig
 
 /// The data path of one connection: frame → decoder → processors → fan-out.
@@ -11,6 +16,7 @@ public struct ConnectionPipeline {
     private var processor: BatchProcessor
     private let fanout: Fanout
     private let mergeGate: MergeGate
+    private let throttle: ThrottleStage
     private var counter: SymbolCounter?
     private let stats: ConnectionStats
     private let quarantine: Quarantine
@@ -20,9 +26,11 @@ public struct ConnectionPipeline {
 
     public init(
         connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
-        fanout: Fanout, mergeGate: MergeGate, stats: EngineStats, connectionStats: ConnectionStats, rateMeter: SymbolRateMeter? = nil
+        fanout: Fanout, mergeGate: MergeGate, throttle: ThrottleStage, stats: EngineStats, connectionStats: ConnectionStats,
+        rateMeter: SymbolRateMeter? = nil
     ) {
         self.mergeGate = mergeGate
+        self.throttle = throttle
         self.counter = rateMeter.map(SymbolCounter.init)
         self.connection = connection
         self.decoder = FrameDecoder(market: market, symbols: symbols)
@@ -51,11 +59,25 @@ public struct ConnectionPipeline {
             stats.lastEventMillis.set(Int(TimestampUnit.milliseconds(last.timestamp)))
         }
         var batch = EventBatch(frame: frame, records: records, connection: connection, receivedAt: receivedAt)
-        processor.process(&batch)
+        processor.process(&batch, nowMillis: WallClock.millis())
         counter?.count(batch)
         mergeGate.filter(&batch)
-        if !batch.records.isEmpty { fanout.publish(batch) }
+        if throttle.isActive {
+            throttle.process(&batch, now: Int64(receivedAt))
+        } else if !batch.records.isEmpty {
+            fanout.publish(batch)
+        }
         return statuses
+    }
+}
+
+/// The wall clock, for comparing event times with now (`late_after`).
+public enum WallClock {
+    /// Milliseconds since the Unix epoch.
+    @inline(__always) public static func millis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }
 

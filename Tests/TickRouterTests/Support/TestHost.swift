@@ -39,9 +39,14 @@ struct TestHost {
         return TestHost(host: host, task: task, engine: engine, socketPath: socketPath)
     }
 
+    /// Cancels the host and waits for it to stop; a host that does not stop within 60 s fails the
+    /// test instead of hanging the run.
     func stop() async {
         task.cancel()
-        _ = try? await task.value
+        let task = self.task
+        if await !finishes(by: .now + .seconds(60), { _ = try? await task.value }) {
+            Issue.record("the host did not stop within 60 s of cancellation")
+        }
     }
 }
 

@@ -1,0 +1,182 @@
+import NIOCore
+import TickRouter
+import TickRouterConfig
+import Testing
+
+/// The processor policies as pure state machines on a virtual clock (times are plain numbers).
+@Suite("Processing policies")
+struct ProcessingPolicyTests {
+    static let ms: Int64 = 1_000_000
+
+    /// Feeds `symbol` events at the given times; returns what was delivered when (passed at once or
+    /// flushed by a ticker every `tick`), as (time, value).
+    static func run(
+        _ throttle: inout SymbolThrottle, events: [(time: Int64, symbol: SymbolID, value: Int)], until end: Int64, tick: Int64 = ms
+    ) -> [(time: Int64, symbol: SymbolID, value: Int)] {
+        var delivered: [(Int64, SymbolID, Int)] = []
+        var pending = events[...]
+        var now: Int64 = 0
+        while now <= end {
+            while let next = pending.first, next.time <= now {
+                pending.removeFirst()
+                var superseded = false
+                let record = EventRecord(channelCode: FeedChannel.Q.rawValue, symbol: next.symbol, start: 0, length: 0, sequence: Int64(next.value))
+                switch throttle.offer(symbol: next.symbol, now: next.time, superseded: &superseded) {
+                case .pass: delivered.append((next.time, next.symbol, next.value))
+                case .hold: withUnsafeBytes(of: next.value) { _ = throttle.hold(record, symbol: next.symbol, bytes: $0) }
+                case .drop: break
+                }
+            }
+            throttle.flushDue(now: now) { held in
+                delivered.append((now, held.record.symbol, held.bytes.withUnsafeBytes { $0.load(as: Int.self) }))
+            }
+            now += tick
+        }
+        return delivered
+    }
+
+    @Test func conflateDeliversTheLastValueOfEveryWindowAndAtMostOnePerInterval() {
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .conflate)
+        // Symbol 1 ticks every 7 ms for 1 s (values 0...142); symbol 2 sends three values in 5 ms.
+        var events = (0..<143).map { (time: Int64($0) * 7 * Self.ms, symbol: SymbolID(1), value: $0) }
+        events += [(2 * Self.ms, 2, 1000), (3 * Self.ms, 2, 1001), (4 * Self.ms, 2, 1002)]
+        events.sort { $0.time < $1.time }
+        let delivered = Self.run(&throttle, events: events, until: 1500 * Self.ms)
+
+        let one = delivered.filter { $0.symbol == 1 }
+        #expect(one.last?.value == 142, "the newest value is delivered at the end of its window")
+        for (earlier, later) in zip(one, one.dropFirst()) {
+            #expect(later.time - earlier.time >= 100 * Self.ms, "at most one event per interval")
+            #expect(later.value > earlier.value, "never out of order")
+        }
+        #expect(one.count >= 10 && one.count <= 11)
+        #expect(delivered.filter { $0.symbol == 2 }.map(\.value) == [1000, 1002], "first passes, last is delivered, middle conflated")
+        #expect(throttle.heldCount == 0)
+    }
+
+    @Test func sampleDropsInsideTheIntervalAndKeepsNothing() {
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .sample)
+        let events = (0..<50).map { (time: Int64($0) * 10 * Self.ms, symbol: SymbolID(3), value: $0) }
+        let delivered = Self.run(&throttle, events: events, until: 1000 * Self.ms)
+        #expect(delivered.map(\.value) == [0, 10, 20, 30, 40], "one per 100 ms window, the rest dropped")
+        #expect(throttle.heldCount == 0)
+    }
+
+    @Test func prioritySymbolsBypassTheThrottleAndTheRateCap() {
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .conflate, maxRate: 5, priority: [7])
+        let events = (0..<40).map { (time: Int64($0) * Self.ms, symbol: SymbolID(7), value: $0) }
+        let delivered = Self.run(&throttle, events: events, until: 100 * Self.ms)
+        #expect(delivered.map(\.value) == Array(0..<40))
+    }
+
+    @Test func aRateCapConflatesPerSymbolOnceTheChannelIsOverBudgetAndLosesNoLastValue() {
+        var throttle = SymbolThrottle(interval: 0, mode: .conflate, maxRate: 10, priority: [99])
+        // 20 symbols, 5 events each inside the first 100 ms: 100 events against a budget of 10/s.
+        var events: [(time: Int64, symbol: SymbolID, value: Int)] = []
+        for round in 0..<5 {
+            for symbol in 0..<20 { events.append((Int64(round * 20 + symbol) * Self.ms, SymbolID(symbol), round * 100 + symbol)) }
+        }
+        events.append((50 * Self.ms, 99, -1))  // a priority symbol still passes at once
+        events.sort { $0.time < $1.time }
+        let delivered = Self.run(&throttle, events: events, until: 3000 * Self.ms, tick: 10 * Self.ms)
+        #expect(delivered.contains { $0.symbol == 99 && $0.time == 50 * Self.ms })
+        for symbol in 0..<20 {
+            #expect(delivered.last { $0.symbol == SymbolID(symbol) }?.value == 400 + symbol, "symbol \(symbol) keeps its last value")
+        }
+        let firstSecond = delivered.filter { $0.time < 1000 * Self.ms && $0.symbol != 99 }
+        #expect(firstSecond.count == 10, "the channel passes its budget, then conflates")
+        #expect(throttle.heldCount == 0)
+    }
+
+    // MARK: - The batch processor: dedup, late data, bar corrections
+
+    let symbols = SymbolTable()
+
+    func process(_ frame: String, policy: ChannelPolicy, channel: FeedChannel, nowMillis: Int64, stats: EngineStats) -> (EventBatch, [String]) {
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var records: [EventRecord] = []
+        var statuses: [ProviderStatus] = []
+        let buffer = ByteBuffer(string: frame)
+        #expect(decoder.decode(buffer, into: &records, statuses: &statuses) == nil)
+        var batch = EventBatch(frame: buffer, records: records)
+        var processor = BatchProcessor(connectionName: "c", policies: ProcessorPolicies([channel: policy]), stats: stats)
+        processor.process(&batch, nowMillis: nowMillis)
+        let texts = batch.records.map { record in batch.withEventBytes(record) { String(decoding: $0, as: UTF8.self) } }
+        return (batch, texts)
+    }
+
+    @Test func dedupRemovesExactlyTheDuplicates() {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: [])
+        let frame = "[" + [1, 2, 2, 3, 1, 4, 4, 4, 5].map { #"{"ev":"T","sym":"AAPL","p":1,"s":1,"t":1,"q":\#($0)}"# }.joined(separator: ",") + "]"
+        let (batch, _) = process(frame, policy: ChannelPolicy(dedup: true), channel: .T, nowMillis: 0, stats: stats)
+        #expect(batch.records.map(\.sequence) == [1, 2, 3, 4, 5])
+        #expect(stats.channels[Int(FeedChannel.T.rawValue)].shaped.snapshot.first { $0.reason == "duplicate" }?.count == 4)
+    }
+
+    @Test func lateDataIsQuarantinedWithItsReason() {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: [])
+        let now: Int64 = 1_700_000_000_000
+        // ms, µs and ns timestamps: 500 ms, 3 s and 10 s old.
+        let frame = #"[{"ev":"Q","sym":"A","t":\#(now - 500),"q":1},{"ev":"Q","sym":"B","t":\#((now - 3000) * 1000),"q":2},{"ev":"Q","sym":"C","t":\#((now - 10_000) * 1_000_000),"q":3}]"#
+        let (batch, _) = process(frame, policy: ChannelPolicy(lateAfterMillis: 2000), channel: .Q, nowMillis: now, stats: stats)
+        #expect(batch.records.map { symbols.name($0.symbol) } == ["A"])
+        #expect(stats.channels[Int(FeedChannel.Q.rawValue)].quarantined.snapshot.first { $0.reason == "older than late_after" }?.count == 2)
+        #expect(stats.quarantine.recent.filter { $0.reason == "older than late_after" }.count == 2)
+    }
+
+    @Test func aReSentBarIsMarkedAsACorrectionAndOthersAreUntouched() {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: [])
+        let bar = { (symbol: String, start: Int, close: Double) in
+            #"{"ev":"AM","sym":"\#(symbol)","v":10,"o":1,"c":\#(close),"h":2,"l":1,"s":\#(start),"e":\#(start + 60000)}"#
+        }
+        let frame = "[" + [bar("X", 60000, 1.5), bar("Y", 60000, 3), bar("X", 120000, 1.6), bar("X", 60000, 1.55)].joined(separator: ",") + "]"
+        let (batch, texts) = process(frame, policy: ChannelPolicy(), channel: .AM, nowMillis: 0, stats: stats)
+        #expect(batch.records.count == 4)
+        #expect(texts[0] == bar("X", 60000, 1.5))
+        #expect(texts[1] == bar("Y", 60000, 3))
+        #expect(texts[2] == bar("X", 120000, 1.6))
+        #expect(texts[3] == #"{"correction":true,"# + bar("X", 60000, 1.55).dropFirst())
+        #expect(batch.records[3].flags & EventRecord.Flags.correction != 0)
+        #expect(stats.channels[Int(FeedChannel.AM.rawValue)].shaped.snapshot.first { $0.reason == "correction" }?.count == 1)
+
+        let (_, appended) = process(frame, policy: ChannelPolicy(upsertsBars: false), channel: .AM, nowMillis: 0, stats: stats)
+        #expect(appended[3] == bar("X", 60000, 1.55), "bars: append passes re-sent bars unmarked")
+    }
+
+    @Test func theThrottleStagePublishesHeldValuesWhenTheirWindowEnds() async throws {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: ["s"])
+        let inlet = SinkInlet(channelMask: ~0, byteLimit: 1 << 20, stats: stats.sinks[0])
+        let fanout = Fanout(inlets: [inlet])
+        let policy = ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate))
+        let stage = ThrottleStage(policies: [.Q: policy], symbols: symbols, fanout: fanout, stats: stats)
+        #expect(stage.isActive)
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        for (index, time) in [0, 10, 20].enumerated() {
+            var records: [EventRecord] = []
+            var statuses: [ProviderStatus] = []
+            let buffer = ByteBuffer(string: #"[{"ev":"Q","sym":"S","bp":\#(index),"t":1,"q":\#(index)},{"ev":"T","sym":"S","p":1,"t":1,"q":\#(index)}]"#)
+            _ = decoder.decode(buffer, into: &records, statuses: &statuses)
+            var batch = EventBatch(frame: buffer, records: records)
+            batch.recomputeChannelMask()
+            stage.process(&batch, now: Int64(time) * Self.ms)
+        }
+        #expect(stage.heldCount == 1)
+        stage.flushDue(now: 50 * Self.ms)
+        #expect(stage.heldCount == 1, "not due before the window ends")
+        stage.flushDue(now: 100 * Self.ms)
+        #expect(stage.heldCount == 0)
+        inlet.close()
+        var lines: [String] = []
+        while let batches = await inlet.drain() {
+            for batch in batches {
+                for record in batch.records { lines.append(batch.withEventBytes(record) { String(decoding: $0, as: UTF8.self) }) }
+            }
+        }
+        let quotes = lines.filter { $0.hasPrefix(#"{"ev":"Q""#) }
+        #expect(quotes == [#"{"ev":"Q","sym":"S","bp":0,"t":1,"q":0}"#, #"{"ev":"Q","sym":"S","bp":2,"t":1,"q":2}"#])
+        #expect(lines.filter { $0.hasPrefix(#"{"ev":"T""#) }.count == 3, "unthrottled channels pass untouched")
+        let shaped = stats.channels[Int(FeedChannel.Q.rawValue)].shaped.snapshot
+        #expect(shaped.first { $0.reason == "conflated" }?.count == 1)
+        #expect(shaped.first { $0.reason == "deferred" }?.count == 1)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import TickRouter
+import TickRouterCLI
+import TickRouterSimulator
+import TickRouterConfig
+import Testing
+
+/// A throttled channel end to end: the simulator sends hundreds of quotes per symbol per second,
+/// the router throttles Q to one per 100 ms per symbol, a Unix-socket reader checks the rate and,
+/// across a pause of the feed, that the last quote of every symbol was delivered.
+@Suite("Throttle end to end", .serialized)
+struct ThrottleEndToEndTests {
+    static let symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "AVGO", "JPM", "XOM"]
+
+    static func writeConfig() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tr-throttle-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("throttle.yaml").path
+        try """
+        feed:
+          provider: simulator
+          market: stocks
+          max_connections: 1
+          simulator: { symbols: 10, rate: 20000, events_per_frame: 50 }
+        connections:
+          - { name: main, feed: realtime, channels: [T, Q] }
+        universe:
+          symbols: [\(symbols.joined(separator: ", "))]
+        routing:
+          strategy: round-robin
+        processors:
+          Q: { throttle: { per_symbol: 100ms, mode: conflate }, priority: [XOM] }
+        sinks:
+          - type: unix-socket
+            path: ${TICKROUTER_SOCKET}
+            queue: 65536
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    struct Quote: Sendable {
+        var at: ContinuousClock.Instant
+        var symbol: String
+        var sequence: Int
+    }
+
+    static func parse(_ line: String, at: ContinuousClock.Instant) -> Quote? {
+        guard line.hasPrefix(#"{"ev":"Q""#), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let symbol = object["sym"] as? String, let sequence = object["q"] as? Int
+        else { return nil }
+        return Quote(at: at, symbol: symbol, sequence: sequence)
+    }
+
+    @Test func quotesAreThrottledPerSymbolAndTheLastQuoteOfEverySymbolArrives() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig())
+        defer { Task { await host.stop() } }
+        let faults = try #require(host.host.simulator?.faults)
+        let client = try RawSocketClient(path: host.socketPath)
+        client.send(#"{"action":"subscribe","params":"Q.*"}"#)
+
+        // Stream for 4 s, pause the feed for 6 s, stream again for 3 s. The reader runs on its own
+        // thread and stamps each quote with its arrival time.
+        let readingStarted = ContinuousClock.now
+        let stallAt = readingStarted + .seconds(4)
+        let pauser = Task {
+            try await Task.sleep(until: stallAt)
+            faults.stall(for: .seconds(6))
+        }
+        let quotes = await onOwnThread { () -> [Quote] in
+            var quotes: [Quote] = []
+            _ = client.readLines(limit: .seconds(13)) { line in
+                if let quote = Self.parse(line, at: .now) { quotes.append(quote) }
+                return false
+            }
+            return quotes
+        }
+        try await pauser.value
+
+        let bySymbol = Dictionary(grouping: quotes, by: \.symbol)
+        let throttled = Self.symbols.filter { $0 != "XOM" }
+        let streaming = 7.0  // seconds of feed in the 13 s read
+        for symbol in throttled {
+            let received = bySymbol[symbol] ?? []
+            #expect(received.count >= 10, "\(symbol) kept flowing: \(received.count)")
+            #expect(Double(received.count) <= 10 * streaming + 4, "\(symbol): \(received.count) quotes in \(streaming) s of feed, at most 10/s")
+            let sequences = received.map(\.sequence)
+            let inOrder = sequences == sequences.sorted()
+            #expect(inOrder, "\(symbol) quotes stay in order")
+
+            // The feed paused at `stallAt`; the first quote after the pause (arriving once it ended)
+            // has sequence N; quote N - 1, the last before the pause, was held and must have arrived.
+            guard let resumed = received.first(where: { $0.at > stallAt + .seconds(3) }) else {
+                Issue.record("\(symbol): no quote after the pause")
+                continue
+            }
+            let lastBeforePause = resumed.sequence - 1
+            let delivered = sequences.contains(lastBeforePause)
+            #expect(delivered, "\(symbol): the last quote before the pause (q \(lastBeforePause)) arrived")
+        }
+        // The priority symbol bypasses the throttle.
+        #expect((bySymbol["XOM"]?.count ?? 0) > 20 * Int(streaming), "XOM (priority) is not throttled: \(bySymbol["XOM"]?.count ?? 0)")
+        let shaped = host.engine.stats.channels[Int(FeedChannel.Q.rawValue)].shaped.snapshot
+        #expect((shaped.first { $0.reason == "conflated" }?.count ?? 0) > 0)
+        #expect((shaped.first { $0.reason == "deferred" }?.count ?? 0) > 0)
+        withExtendedLifetime(client) {}
+    }
+}
