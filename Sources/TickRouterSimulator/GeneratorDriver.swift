@@ -16,6 +16,10 @@ extension SimulatorCore {
         var carry = 0.0
         var fmvCarry = 0.0
         var last = clock.now
+        var others = SimMarket.allCases.filter { $0 != .stocks }.map {
+            OtherMarket(market: $0, source: $0.makeSource(seed: configuration.seed))
+        }
+        let otherRate = Double(max(0, configuration.otherMarketsRate))
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(1))
             let now = clock.now
@@ -27,6 +31,12 @@ extension SimulatorCore {
                 continue
             }
             let dt = min(Self.maxCatchUp, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            let active = activeMarkets.load(ordering: .relaxed)
+            if active & ~SimMarket.stocks.bit != 0 {
+                for index in others.indices where active & others[index].market.bit != 0 {
+                    others[index].tick(rate: otherRate, dt: dt, core: self)
+                }
+            }
             generator.sync(with: symbols)
             carry += rate * dt
             fmvCarry += fmvRate * dt
@@ -39,5 +49,29 @@ extension SimulatorCore {
             generator.emit(count: count, fmvCount: fmvCount, nowNanos: wallClockNanos(), into: &batch)
             fanOut(batch)
         }
+    }
+}
+
+/// A non-stock market's generator and its rate carry; ticked only while a client is connected to it.
+struct OtherMarket {
+    let market: SimMarket
+    var source: any MarketEventSource
+    var carry = 0.0
+    var fmvCarry = 0.0
+    var batch = EventBatch()
+
+    /// Generates `rate × dt` events (plus FMV at 5% of that) and fans them out to the market's sessions.
+    mutating func tick(rate: Double, dt: Double, core: SimulatorCore) {
+        source.sync(with: core.universe(market))
+        carry += rate * dt
+        fmvCarry += rate * 0.05 * dt
+        let count = Int(carry)
+        let fmvCount = Int(fmvCarry)
+        carry -= Double(count)
+        fmvCarry -= Double(fmvCount)
+        guard count + fmvCount > 0 else { return }
+        batch.removeAll()
+        source.emit(count: count, fmvCount: fmvCount, nowNanos: wallClockNanos(), into: &batch)
+        core.fanOut(batch, market: market)
     }
 }

@@ -202,7 +202,7 @@ struct MarketGenerator {
                 indicators: Self.luldIndicators[Int(rng.below(2))], tape: states[symbol].tape,
                 timeMicros: nowNanos / 1_000, sequence: nextSequence(.LULD, symbol)
             )
-        case .NOI, .FMV, .LV:
+        default:  // NOI (FMV is rendered by `emit`; the other codes are not in the stocks mix)
             let price = states[symbol].priceCents
             EventRenderer.imbalance(
                 &w, symbol: name, timeNanos: nowNanos, auctionTime: rng.below(2) == 0 ? 930 : 1600,

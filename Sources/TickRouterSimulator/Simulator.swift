@@ -7,8 +7,10 @@ import ServiceLifecycle
 import Synchronization
 
 /// A stand-in for the market-data provider: a WebSocket server that speaks the provider
-/// protocol (provider-protocol.md §2–§4) on `/stocks`, `/delayed/stocks`, `/business/stocks`
-/// and `/launchpad/stocks`, generating a synthetic market (or replaying a recording).
+/// protocol (provider-protocol.md §2–§4) for every market: `/stocks`, `/options`, `/forex`,
+/// `/crypto`, `/indices`, `/futures` (and `/futures/cme`, ...), each also as `/delayed/<market>`,
+/// and `/business/<market>` (FMV) and `/launchpad/<market>` (AM, LV) where the provider has them.
+/// It generates a synthetic market per asset class (or replays a stocks recording).
 ///
 /// Run it as a `ServiceLifecycle.Service` or call `run()` in a task; cancel the task or trigger
 /// graceful shutdown to stop it.

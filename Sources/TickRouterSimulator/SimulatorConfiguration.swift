@@ -26,6 +26,9 @@ public struct SimulatorConfiguration: Sendable {
     public var speed: Double = 1
     /// Frames queued for one connection beyond which it is closed with `slow_consumer`.
     public var maxPendingFrames: Int = 1000
+    /// Events/s generated for each other market (options, forex, crypto, indices, futures) while
+    /// at least one client is connected to one of its paths; FMV on top at about 5% of it.
+    public var otherMarketsRate: Int = 5_000
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -39,7 +42,8 @@ public struct SimulatorConfiguration: Sendable {
         apiKeys: Set<String>? = nil,
         replay: String? = nil,
         speed: Double = 1,
-        maxPendingFrames: Int = 1000
+        maxPendingFrames: Int = 1000,
+        otherMarketsRate: Int = 5_000
     ) {
         self.host = host
         self.port = port
@@ -52,6 +56,7 @@ public struct SimulatorConfiguration: Sendable {
         self.replay = replay
         self.speed = speed
         self.maxPendingFrames = maxPendingFrames
+        self.otherMarketsRate = otherMarketsRate
     }
 
     /// The initial universe: `symbols` (deduplicated, order kept) padded with `SYM0001`, ...

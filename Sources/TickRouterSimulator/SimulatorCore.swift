@@ -31,10 +31,16 @@ final class SimulatorCore: Sendable {
 
     let configuration: SimulatorConfiguration
     let logger: Logger
+    /// The stocks universe (also the one replays use).
     let symbols: SymbolTable
+    /// Every market's universe, stocks included.
+    let universes: [SimMarket: SymbolTable]
     let allocator = ByteBufferAllocator()
     private let sessions = Mutex<[Int: ClientSession]>([:])
     private let nextSessionID = Atomic<Int>(1)
+    /// Bit set of the markets (``SimMarket/bit``) with a connected session; other markets than
+    /// stocks are generated only while someone listens to them.
+    let activeMarkets = Atomic<UInt8>(0)
     private let recorded = Mutex<[RecordedAction]>([])
     let faultState = Mutex(FaultState())
 
@@ -44,7 +50,21 @@ final class SimulatorCore: Sendable {
         configuration.maxPendingFrames = max(1, configuration.maxPendingFrames)
         self.configuration = configuration
         self.logger = logger
-        self.symbols = SymbolTable(symbols: configuration.replay == nil ? configuration.initialUniverse : configuration.symbols)
+        let stocks = SymbolTable(symbols: configuration.replay == nil ? configuration.initialUniverse : configuration.symbols)
+        self.symbols = stocks
+        var universes: [SimMarket: SymbolTable] = [.stocks: stocks]
+        for market in SimMarket.allCases where market != .stocks {
+            universes[market] = SymbolTable(symbols: market.defaultUniverse, naming: market.naming)
+        }
+        self.universes = universes
+    }
+
+    /// The universe of a market.
+    func universe(_ market: SimMarket) -> SymbolTable { universes[market] ?? symbols }
+
+    /// Recomputes ``activeMarkets`` from the sessions (under their lock).
+    private static func markets(of sessions: [Int: ClientSession]) -> UInt8 {
+        sessions.values.reduce(0) { $0 | $1.path.market.bit }
     }
 
     var recordedActions: [RecordedAction] { recorded.withLock { $0 } }
@@ -65,9 +85,15 @@ final class SimulatorCore: Sendable {
     ) async throws {
         let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
         let session = ClientSession(id: id, path: path, channel: channel)
-        sessions.withLock { $0[id] = session }
+        sessions.withLock {
+            $0[id] = session
+            activeMarkets.store(Self.markets(of: $0), ordering: .relaxed)
+        }
         defer {
-            sessions.withLock { $0[id] = nil }
+            sessions.withLock {
+                $0[id] = nil
+                activeMarkets.store(Self.markets(of: $0), ordering: .relaxed)
+            }
             session.finish()
         }
         logger.debug("client connected", metadata: ["connection": "\(id)", "path": "\(path.rawValue)"])
@@ -133,6 +159,7 @@ final class SimulatorCore: Sendable {
             session.send(StatusFrame.authRequired)
             return
         }
+        let symbols = universe(session.path.market)
         for (item, prefix, symbol) in ClientAction.items(params) {
             guard let channel = SimChannel(code: prefix), session.path.channelMask & channel.bit != 0 else {
                 session.send(StatusFrame.make("error", "unknown channel: \(prefix)"))
@@ -169,10 +196,10 @@ final class SimulatorCore: Sendable {
 
     // MARK: Fan-out
 
-    /// Appends a batch's matching events to every session's outbox.
-    func fanOut(_ batch: EventBatch) {
+    /// Appends a batch's matching events to the outbox of every session on the batch's market.
+    func fanOut(_ batch: EventBatch, market: SimMarket = .stocks) {
         guard !batch.isEmpty else { return }
-        for session in activeSessions {
+        for session in activeSessions where session.path.market == market {
             session.deliver(
                 batch, eventsPerFrame: configuration.eventsPerFrame,
                 maxPendingFrames: configuration.maxPendingFrames, allocator: allocator

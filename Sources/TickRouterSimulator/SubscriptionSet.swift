@@ -1,7 +1,7 @@
 /// What one connection is subscribed to: a wildcard bit per channel plus, per channel, a bitset
 /// of symbol indices. `matches` is branch-light and allocation-free for the fan-out hot path.
 struct SubscriptionSet: Sendable {
-    private(set) var wildcards: UInt16 = 0
+    private(set) var wildcards: UInt32 = 0
     /// `bits[channel][word]`, bit `symbol % 64` of word `symbol / 64`.
     private var bits: [[UInt64]] = Array(repeating: [], count: SimChannel.count)
     private(set) var explicitCount = 0
@@ -9,7 +9,7 @@ struct SubscriptionSet: Sendable {
     var isEmpty: Bool { wildcards == 0 && explicitCount == 0 }
 
     @inline(__always) func matches(channel: Int, symbol: Int) -> Bool {
-        if wildcards & (1 << UInt16(channel)) != 0 { return true }
+        if wildcards & (1 << UInt32(channel)) != 0 { return true }
         let row = bits[channel]
         let word = symbol >> 6
         guard word < row.count else { return false }

@@ -101,10 +101,11 @@ struct ProtocolTests {
         }
     }
 
-    @Test func unknownPathIsRefused() async throws {
+    @Test(arguments: ["/bonds", "/business/indices", "/launchpad/futures", "/realtime/stocks", "/futures/lse", "/stocks/extra"])
+    func unknownPathIsRefused(path: String) async throws {
         try await withSimulator { _, port in
             await #expect(throws: (any Error).self) {
-                try await converse(port: port, path: "/options") { _ in }
+                try await converse(port: port, path: path) { _ in }
             }
         }
     }
