@@ -232,6 +232,11 @@ public final class Engine: Service, Sendable {
             }
         }
         for running in connections { running.task?.cancel() }
+        // Cancelled connections end within moments; wait for them (bounded) so that nothing is
+        // pushed into an inlet after it closed.
+        _ = await finishes(by: min(deadline, .now + .seconds(2))) {
+            for running in connections { await running.task?.value }
+        }
         logger.info("feed stopped")
         throttle.flushAll()  // values held for the end of their window are delivered, not lost
         for running in sinks { running.inlet.close() }
