@@ -55,12 +55,15 @@ struct NATSSinkTests {
             "nats (\(payload)): router received \(Int(Double(events) / elapsed)) events/s; published \(Int(Double(published) / elapsed)) events/s "
                 + "in \(Int(Double(messages) / elapsed)) messages/s over \(String(format: "%.1f", elapsed)) s"
         )
+        // While streaming nothing is dropped. (Stopping below is a hard cancel: what is in flight then
+        // is counted as `shutdown`, which is not this test's subject.)
+        let droppedWhileStreaming = sink.dropped.snapshot.filter { $0.count > 0 }
         await host.stop()
         subscriber.flush()
 
         let seen = subscriber.withState { $0 }
         print("nats (\(payload)): subscriber md.stocks.T.> got \(seen.events) events, \(seen.gaps) gaps, \(seen.malformed) undecodable")
-        #expect(sink.dropped.total == 0, "nothing dropped: \(sink.dropped.snapshot)")
+        #expect(droppedWhileStreaming.isEmpty, "nothing dropped while streaming: \(droppedWhileStreaming)")
         #expect(sink.link.asyncErrors.load == 0)
         if payload == "event" {
             #expect(seen.events >= 100_000)
@@ -136,8 +139,7 @@ struct NATSSinkTests {
         #expect(checked >= 20, "checked the last value of \(checked) subjects")
     }
 
-    @Test(.disabled("Regressed when the engine was reworked for live reconfiguration: bufferedWhileDisconnected stays 0 after nats-server stops. Known open item; see the stop note."))
-    func theRouterReconnectsAfterANATSRestartAndCountsWhatWasBufferedOrLost() async throws {
+    @Test func theRouterReconnectsAfterANATSRestartAndCountsWhatWasBufferedOrLost() async throws {
         let server = try NATSServerProcess()
         try await server.start()
         defer { server.stop() }
