@@ -70,12 +70,15 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
         public var forwarded: Int
         /// Quarantined events by reason (only reasons that occurred).
         public var quarantined: [String: Int]
+        /// Events the processors removed, held back or marked, by reason (only reasons that occurred).
+        public var shaped: [String: Int]
 
-        public init(channel: String, received: Int, forwarded: Int, quarantined: [String: Int]) {
+        public init(channel: String, received: Int, forwarded: Int, quarantined: [String: Int], shaped: [String: Int] = [:]) {
             self.channel = channel
             self.received = received
             self.forwarded = forwarded
             self.quarantined = quarantined
+            self.shaped = shaped
         }
     }
 
@@ -132,7 +135,7 @@ extension AdminSnapshot {
             }
             return ChannelFigures(
                 channel: figures.channel?.code ?? "unknown", received: received, forwarded: figures.forwarded.load,
-                quarantined: Self.nonZero(figures.quarantined.snapshot)
+                quarantined: Self.nonZero(figures.quarantined.snapshot), shaped: Self.nonZero(figures.shaped.snapshot)
             )
         }
         let queued = engine.queuedEventsPerSink

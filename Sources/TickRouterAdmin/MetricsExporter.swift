@@ -26,6 +26,7 @@ public final class MetricsExporter: Sendable {
         struct Channel: Sendable {
             let received, forwarded: Prometheus.Counter
             let quarantined: [Prometheus.Counter]
+            let shaped: [Prometheus.Counter]
         }
         struct Sink: Sendable {
             let accepted, delivered: Prometheus.Counter
@@ -73,6 +74,12 @@ public final class MetricsExporter: Sendable {
                     forwarded: counter("channel_forwarded_events", "events handed to sinks", label),
                     quarantined: channel.quarantined.names.map {
                         counter("channel_quarantined_events", "events quarantined, by reason", label + [("reason", $0)])
+                    },
+                    shaped: channel.shaped.names.map {
+                        counter(
+                            "channel_shaped_events", "events removed, held back or marked by the processors (dedup, throttle, rate cap, bars), by reason",
+                            label + [("reason", $0)]
+                        )
                     }
                 )
             }
@@ -110,6 +117,9 @@ public final class MetricsExporter: Sendable {
                 Self.set(channels[index].forwarded, figures.forwarded.load)
                 for (reasonIndex, entry) in figures.quarantined.snapshot.enumerated() {
                     Self.set(channels[index].quarantined[reasonIndex], entry.count)
+                }
+                for (reasonIndex, entry) in figures.shaped.snapshot.enumerated() {
+                    Self.set(channels[index].shaped[reasonIndex], entry.count)
                 }
             }
             for (index, figures) in stats.sinks.enumerated() {

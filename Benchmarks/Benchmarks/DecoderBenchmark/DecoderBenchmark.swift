@@ -29,6 +29,47 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // The whole per-connection data path (decode → processors → merge → throttle → fan-out with no
+    // sink attached), first with the default processors (validation and counting), then with every
+    // policy on: dedup on T, late_after on T and Q (a day, so the check runs and nothing is late),
+    // bar corrections, Q throttled to 100 ms per symbol (conflate) with priority symbols and a rate
+    // cap. The synthetic clock advances 1 ms per frame, so throttle windows open and close.
+    for (name, policies) in [
+        ("pipeline, default processors: 100 frames = 5,000 events", [FeedChannel: ChannelPolicy]()),
+        (
+            "pipeline, every policy on: 100 frames = 5,000 events",
+            [
+                .T: ChannelPolicy(dedup: true, lateAfterMillis: 86_400_000),
+                .Q: ChannelPolicy(
+                    dedup: true, throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate),
+                    priority: ["AB", "CD", "EF"], maxRate: 1_000_000, lateAfterMillis: 86_400_000
+                ),
+            ]
+        ),
+    ] {
+        Benchmark(name, configuration: .init(metrics: [.wallClock, .cpuUser, .throughput, .mallocCountTotal], maxDuration: .seconds(5))) {
+            benchmark in
+            let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
+            let fanout = Fanout(inlets: [])
+            let shared = ProcessorPolicies(policies)
+            let throttle = ThrottleStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats)
+            var pipeline = ConnectionPipeline(
+                connection: 0, market: .stocks, symbols: symbols, policies: shared, fanout: fanout, mergeGate: MergeGate(),
+                throttle: throttle, stats: stats, connectionStats: stats.connections[0]
+            )
+            var index = 0
+            var now: UInt64 = 1_000_000_000
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                for _ in 0..<100 {
+                    blackHole(pipeline.handle(frame: frames[index], receivedAt: now))
+                    now += 1_000_000
+                    index = index == frames.count - 1 ? 0 : index + 1
+                }
+            }
+        }
+    }
 }
 
 /// Provider-shaped frames with the field sets of the stocks T and Q channels.
