@@ -8,6 +8,7 @@ import WSClient
 
 /// Runs a simulator on an ephemeral port for the duration of `body`, then stops it. A simulator
 /// that does not stop within 30 s of cancellation fails the test instead of hanging the run.
+@discardableResult
 func withSimulator<T: Sendable>(
     _ configuration: SimulatorConfiguration = SimulatorConfiguration(symbolCount: 20, rate: 20_000),
     _ body: @Sendable (Simulator, Int) async throws -> T

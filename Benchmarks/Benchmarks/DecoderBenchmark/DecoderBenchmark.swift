@@ -37,6 +37,12 @@ let benchmarks: @Sendable () -> Void = {
     // cap. The synthetic clock advances 1 ms per frame, so throttle windows open and close.
     for (name, policies) in [
         ("pipeline, default processors: 100 frames = 5,000 events", [FeedChannel: ChannelPolicy]()),
+        ("pipeline, dedup + late_after: 100 frames = 5,000 events", [
+            .T: ChannelPolicy(dedup: true, lateAfterMillis: 86_400_000), .Q: ChannelPolicy(dedup: true, lateAfterMillis: 86_400_000),
+        ]),
+        ("pipeline, Q throttle only: 100 frames = 5,000 events", [
+            .Q: ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate)),
+        ]),
         (
             "pipeline, every policy on: 100 frames = 5,000 events",
             [

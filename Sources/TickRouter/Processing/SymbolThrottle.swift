@@ -12,7 +12,7 @@ public import TickRouterConfig
 /// ends, whatever their own window says.
 ///
 /// State is kept in arrays indexed by ``SymbolID`` (no hashing). Times are monotonic nanoseconds.
-public struct SymbolThrottle {
+public struct SymbolThrottle: Sendable {
     /// What the caller does with one event.
     public enum Decision: Equatable, Sendable {
         /// Deliver it now.
@@ -24,7 +24,7 @@ public struct SymbolThrottle {
     }
 
     /// An event kept for the end of its window: its record and a copy of its bytes.
-    public struct HeldEvent {
+    public struct HeldEvent: Sendable {
         public var record: EventRecord
         public var bytes: [UInt8]
     }
@@ -62,6 +62,9 @@ public struct SymbolThrottle {
             isPriority[Int(symbol)] = true
         }
     }
+
+    /// A throttle that is never consulted (an unshaped channel's slot).
+    public static let off = SymbolThrottle(interval: 0, mode: .conflate)
 
     /// Number of held events.
     public var heldCount: Int { pending.count }

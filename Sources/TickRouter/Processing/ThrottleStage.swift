@@ -12,8 +12,15 @@ import Synchronization
 /// When no channel is shaped the stage is inactive and a batch costs one atomic load.
 public final class ThrottleStage: Sendable {
     private struct State {
-        var throttles: [SymbolThrottle?] = Array(repeating: nil, count: FeedChannel.count)
+        /// One per channel; only the channels in `mask` are shaped. (Not optional: mutating an
+        /// array element in place must not copy the throttle's per-symbol arrays.)
+        var throttles: [SymbolThrottle] = Array(repeating: .off, count: FeedChannel.count)
         var mask: UInt32 = 0
+        /// When a batch next looks for held events that are due (at most once per tick; the
+        /// ticker covers quiet periods).
+        var nextScan: Int64 = 0
+        /// Reused between flushes.
+        var scratch: [SymbolThrottle.HeldEvent] = []
     }
 
     private let state = Mutex(State())
@@ -50,15 +57,16 @@ public final class ThrottleStage: Sendable {
                 let wanted = policy.flatMap { $0.isShaped ? $0 : nil }
                 let interval = wanted?.throttle.map { Self.nanoseconds($0.perSymbol) } ?? 0
                 let mode = wanted?.throttle?.mode ?? .conflate
-                if let existing = state.throttles[slot], let wanted, existing.interval == interval, existing.mode == mode,
+                let existing = state.throttles[slot]
+                if state.mask & EventBatch.maskBit(channel.rawValue) != 0, let wanted, existing.interval == interval, existing.mode == mode,
                     existing.maxRate == wanted.maxRate, existing.priority == Set(wanted.priority.map(symbols.intern))
                 {
                     mask |= EventBatch.maskBit(channel.rawValue)
                 } else {
-                    state.throttles[slot]?.flushAll { held.append($0) }
+                    state.throttles[slot].flushAll { held.append($0) }
                     state.throttles[slot] = wanted.map {
                         SymbolThrottle(interval: interval, mode: mode, maxRate: $0.maxRate, priority: $0.priority.map(symbols.intern))
-                    }
+                    } ?? .off
                     if wanted != nil { mask |= EventBatch.maskBit(channel.rawValue) }
                 }
                 if wanted != nil {
@@ -76,38 +84,49 @@ public final class ThrottleStage: Sendable {
     /// Throttles the batch's shaped channels and publishes what passes (and any held events now
     /// due, before it). `now` is monotonic nanoseconds.
     public func process(_ batch: inout EventBatch, now: Int64) {
+        let tick = tickNanos.load(ordering: .relaxed)
         state.withLock { state in
             if batch.channelMask & state.mask != 0 {
-                var write = 0
-                var conflated = [Int](repeating: 0, count: 0)
-                for read in batch.records.indices {
-                    let record = batch.records[read]
-                    let slot = Int(record.channelCode)
-                    guard slot < FeedChannel.count, state.throttles[slot] != nil else {
-                        batch.records[write] = record
-                        write += 1
-                        continue
+                let reasons = ShapingReason.allCases.count
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * reasons) { counts in
+                    counts.initialize(repeating: 0)
+                    var write = 0
+                    for read in batch.records.indices {
+                        let record = batch.records[read]
+                        let slot = Int(record.channelCode)
+                        guard slot < FeedChannel.count, state.mask & EventBatch.maskBit(record.channelCode) != 0 else {
+                            batch.records[write] = record
+                            write += 1
+                            continue
+                        }
+                        var superseded = false
+                        switch state.throttles[slot].offer(symbol: record.symbol, now: now, superseded: &superseded) {
+                        case .pass:
+                            batch.records[write] = record
+                            write += 1
+                        case .hold:
+                            let replaced = batch.withEventBytes(record) { state.throttles[slot].hold(record, symbol: record.symbol, bytes: $0) }
+                            if replaced { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+                        case .drop:
+                            counts[slot * reasons + ShapingReason.sampled.rawValue] += 1
+                        }
+                        if superseded { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
                     }
-                    var superseded = false
-                    switch state.throttles[slot]!.offer(symbol: record.symbol, now: now, superseded: &superseded) {
-                    case .pass:
-                        batch.records[write] = record
-                        write += 1
-                    case .hold:
-                        let replaced = batch.withEventBytes(record) { state.throttles[slot]!.hold(record, symbol: record.symbol, bytes: $0) }
-                        if replaced { count(.conflated, slot: slot, into: &conflated) }
-                    case .drop:
-                        count(.sampled, slot: slot, into: &conflated)
+                    if write < batch.records.count {
+                        batch.records.removeSubrange(write...)
+                        batch.recomputeChannelMask()
                     }
-                    if superseded { count(.conflated, slot: slot, into: &conflated) }
+                    for slot in 0..<FeedChannel.count where state.mask & EventBatch.maskBit(UInt8(slot)) != 0 {
+                        for reason in 0..<reasons where counts[slot * reasons + reason] > 0 {
+                            stats.channels[slot].shaped.add(reason, counts[slot * reasons + reason])
+                        }
+                    }
                 }
-                if write < batch.records.count {
-                    batch.records.removeSubrange(write...)
-                    batch.recomputeChannelMask()
-                }
-                flushCounts(conflated)
             }
-            if let due = Self.due(&state, now: now, stats: stats) { fanout.publish(due) }
+            if now >= state.nextScan {
+                state.nextScan = now + tick
+                if let due = Self.due(&state, now: now, stats: stats) { fanout.publish(due) }
+            }
             if !batch.records.isEmpty { fanout.publish(batch) }
         }
     }
@@ -124,22 +143,27 @@ public final class ThrottleStage: Sendable {
     public func flushAll() {
         state.withLock { state in
             var held: [SymbolThrottle.HeldEvent] = []
-            for slot in state.throttles.indices { state.throttles[slot]?.flushAll { held.append($0) } }
+            for slot in state.throttles.indices { state.throttles[slot].flushAll { held.append($0) } }
             if let batch = Self.batch(of: held) { fanout.publish(batch) }
         }
     }
 
     /// Number of events held, across channels.
-    public var heldCount: Int { state.withLock { $0.throttles.reduce(0) { $0 + ($1?.heldCount ?? 0) } } }
+    public var heldCount: Int { state.withLock { $0.throttles.reduce(0) { $0 + $1.heldCount } } }
 
     private static func due(_ state: inout State, now: Int64, stats: EngineStats) -> EventBatch? {
-        var held: [SymbolThrottle.HeldEvent] = []
-        for slot in state.throttles.indices where state.throttles[slot]?.heldCount ?? 0 > 0 {
+        var held = state.scratch
+        state.scratch = []
+        held.removeAll(keepingCapacity: true)
+        for slot in state.throttles.indices where state.throttles[slot].heldCount > 0 {
             let before = held.count
-            state.throttles[slot]!.flushDue(now: now) { held.append($0) }
+            state.throttles[slot].flushDue(now: now) { held.append($0) }
             if held.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, held.count - before) }
         }
-        return batch(of: held)
+        let batch = batch(of: held)
+        held.removeAll(keepingCapacity: true)  // let go of the slots' bytes, so they are reused in place
+        state.scratch = held
+        return batch
     }
 
     /// Builds one batch (a JSON array frame) from held events.
@@ -161,22 +185,6 @@ public final class ThrottleStage: Sendable {
         var batch = EventBatch(frame: frame, records: records)
         batch.recomputeChannelMask()
         return batch
-    }
-
-    @inline(__always)
-    private func count(_ reason: ShapingReason, slot: Int, into counts: inout [Int]) {
-        if counts.isEmpty { counts = Array(repeating: 0, count: FeedChannel.count * ShapingReason.allCases.count) }
-        counts[slot * ShapingReason.allCases.count + reason.rawValue] += 1
-    }
-
-    private func flushCounts(_ counts: [Int]) {
-        guard !counts.isEmpty else { return }
-        let reasons = ShapingReason.allCases.count
-        for slot in 0..<FeedChannel.count {
-            for reason in 0..<reasons where counts[slot * reasons + reason] > 0 {
-                stats.channels[slot].shaped.add(reason, counts[slot * reasons + reason])
-            }
-        }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
