@@ -143,12 +143,12 @@ struct ProcessingPolicyTests {
         #expect(appended[3] == bar("X", 60000, 1.55), "bars: append passes re-sent bars unmarked")
     }
 
-    @Test func theThrottleStagePublishesHeldValuesWhenTheirWindowEnds() async throws {
+    @Test func theShapingStagePublishesHeldValuesWhenTheirWindowEnds() async throws {
         let stats = EngineStats(connectionNames: ["c"], sinkNames: ["s"])
         let inlet = SinkInlet(channelMask: ~0, byteLimit: 1 << 20, stats: stats.sinks[0])
         let fanout = Fanout(inlets: [inlet])
         let policy = ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate))
-        let stage = ThrottleStage(policies: [.Q: policy], symbols: symbols, fanout: fanout, stats: stats)
+        let stage = ShapingStage(policies: [.Q: policy], symbols: symbols, fanout: fanout, stats: stats)
         #expect(stage.isActive)
         var decoder = FrameDecoder(market: .stocks, symbols: symbols)
         for (index, time) in [0, 10, 20].enumerated() {
@@ -178,5 +178,88 @@ struct ProcessingPolicyTests {
         let shaped = stats.channels[Int(FeedChannel.Q.rawValue)].shaped.snapshot
         #expect(shaped.first { $0.reason == "conflated" }?.count == 1)
         #expect(shaped.first { $0.reason == "deferred" }?.count == 1)
+    }
+
+    // MARK: - Emission buffers (emit_every) and their overflow policies
+
+    /// Appends `values` (one symbol each, as given) to a buffer; returns the outcomes and what it emits.
+    static func fill(_ buffer: inout EmissionBuffer, _ events: [(symbol: SymbolID, value: Int)], now: Int64 = 0) -> [EmissionBuffer.Outcome] {
+        events.map { event in
+            let record = EventRecord(channelCode: FeedChannel.Q.rawValue, symbol: event.symbol, start: 0, length: 0, sequence: Int64(event.value))
+            return withUnsafeBytes(of: event.value) { buffer.append(record, bytes: $0, now: now) }
+        }
+    }
+
+    static func emitted(_ buffer: inout EmissionBuffer) -> [Int] {
+        var values: [Int] = []
+        buffer.emit { held in values.append(held.bytes.withUnsafeBytes { $0.load(as: Int.self) }) }
+        return values
+    }
+
+    @Test func aBufferEmitsOncePerIntervalAsOneBatch() {
+        var buffer = EmissionBuffer(capacity: 10, overflow: .dropOldest, interval: 100 * Self.ms)
+        _ = Self.fill(&buffer, [(1, 1), (2, 2)], now: 5 * Self.ms)
+        #expect(!buffer.isDue(now: 104 * Self.ms), "the interval runs from the first buffered event")
+        #expect(buffer.isDue(now: 105 * Self.ms))
+        #expect(Self.emitted(&buffer) == [1, 2])
+        #expect(!buffer.isDue(now: 1000 * Self.ms), "an empty buffer is never due")
+    }
+
+    @Test func overflowPoliciesDropTheRightEvents() {
+        let events: [(symbol: SymbolID, value: Int)] = [(1, 10), (2, 20), (3, 30), (1, 11), (4, 40)]
+
+        var oldest = EmissionBuffer(capacity: 3, overflow: .dropOldest, interval: Self.ms)
+        #expect(Self.fill(&oldest, events) == [.buffered, .buffered, .buffered, .dropped, .dropped])
+        #expect(Self.emitted(&oldest) == [30, 11, 40], "drop-oldest keeps the newest three")
+
+        var newest = EmissionBuffer(capacity: 3, overflow: .dropNewest, interval: Self.ms)
+        #expect(Self.fill(&newest, events) == [.buffered, .buffered, .buffered, .dropped, .dropped])
+        #expect(Self.emitted(&newest) == [10, 20, 30], "drop-newest keeps the first three")
+
+        var conflate = EmissionBuffer(capacity: 3, overflow: .conflate, interval: Self.ms)
+        #expect(Self.fill(&conflate, events) == [.buffered, .buffered, .buffered, .conflated, .dropped])
+        // Symbol 1's value is replaced in place (11); symbol 4 then needs room and the oldest slot goes.
+        #expect(Self.emitted(&conflate) == [20, 30, 40])
+
+        var block = EmissionBuffer(capacity: 3, overflow: .block, interval: Self.ms)
+        #expect(Self.fill(&block, events) == [.buffered, .buffered, .buffered, .mustEmit, .mustEmit], "block never drops: it asks for an early emission")
+    }
+
+    @Test func theShapingStageEmitsABufferedChannelOnceItsIntervalEndsAndFlushesItAtShutdown() async throws {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: ["s"])
+        let inlet = SinkInlet(channelMask: ~0, byteLimit: 1 << 20, stats: stats.sinks[0])
+        let fanout = Fanout(inlets: [inlet])
+        let policy = ChannelPolicy(buffer: 2, overflow: .conflate, emitEvery: .milliseconds(50))
+        let stage = ShapingStage(policies: [.AM: policy], symbols: symbols, fanout: fanout, stats: stats)
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        func push(_ text: String, at time: Int64) {
+            var records: [EventRecord] = []
+            var statuses: [ProviderStatus] = []
+            let buffer = ByteBuffer(string: text)
+            _ = decoder.decode(buffer, into: &records, statuses: &statuses)
+            var batch = EventBatch(frame: buffer, records: records)
+            batch.recomputeChannelMask()
+            stage.process(&batch, now: time * Self.ms)
+        }
+        let bar = { (symbol: String, close: Int) in #"{"ev":"AM","sym":"\#(symbol)","c":\#(close),"s":60000,"e":120000}"# }
+        push("[" + bar("X", 1) + "," + #"{"ev":"T","sym":"X","p":1,"t":1,"q":1}"# + "]", at: 0)
+        push("[" + bar("X", 2) + "," + bar("Y", 3) + "]", at: 10)
+        #expect(stage.heldCount == 2, "AM is buffered (X conflated to its latest), T passed at once")
+        stage.flushDue(now: 49 * Self.ms)
+        #expect(stage.heldCount == 2)
+        stage.flushDue(now: 50 * Self.ms)
+        #expect(stage.heldCount == 0, "emitted when the interval ends")
+        push("[" + bar("Z", 4) + "]", at: 60)
+        stage.flushAll()
+        #expect(stage.heldCount == 0, "shutdown delivers what is buffered")
+        inlet.close()
+        var lines: [String] = []
+        while let batches = await inlet.drain() {
+            for batch in batches {
+                for record in batch.records { lines.append(batch.withEventBytes(record) { String(decoding: $0, as: UTF8.self) }) }
+            }
+        }
+        #expect(lines == [#"{"ev":"T","sym":"X","p":1,"t":1,"q":1}"#, bar("X", 2), bar("Y", 3), bar("Z", 4)])
+        #expect(stats.channels[Int(FeedChannel.AM.rawValue)].shaped.snapshot.first { $0.reason == "conflated" }?.count == 1)
     }
 }

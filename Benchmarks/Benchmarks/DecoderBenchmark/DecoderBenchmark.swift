@@ -59,10 +59,10 @@ let benchmarks: @Sendable () -> Void = {
             let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
             let fanout = Fanout(inlets: [])
             let shared = ProcessorPolicies(policies)
-            let throttle = ThrottleStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats)
+            let shaping = ShapingStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats)
             var pipeline = ConnectionPipeline(
                 connection: 0, market: .stocks, symbols: symbols, policies: shared, fanout: fanout, mergeGate: MergeGate(),
-                throttle: throttle, stats: stats, connectionStats: stats.connections[0]
+                shaping: shaping, stats: stats, connectionStats: stats.connections[0]
             )
             var index = 0
             var now: UInt64 = 1_000_000_000

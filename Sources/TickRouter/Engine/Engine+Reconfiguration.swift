@@ -108,7 +108,7 @@ extension Engine {
         }
 
         policies.set(new.policies)
-        throttle.configure(new.policies)
+        shaping.configure(new.policies)
 
         // Connections: open new ones, reconnect changed ones, close removed ones.
         let restart = Set(diff.restartedConnections + diff.addedConnections)

@@ -19,8 +19,8 @@ public final class Engine: Service, Sendable {
     /// Per-connection symbol rates, when a rebalance is configured.
     let rateMeters = Mutex<[String: SymbolRateMeter]>([:])
     let policies: ProcessorPolicies
-    /// Per-symbol throttles and rate caps, after the merge (inactive when no channel is shaped).
-    let throttle: ThrottleStage
+    /// Throttles, rate caps and emission buffers, after the merge (inactive when no channel is shaped).
+    let shaping: ShapingStage
     let state: Mutex<State>
     let stopSignal: AsyncStream<Void>
     let stopContinuation: AsyncStream<Void>.Continuation
@@ -60,7 +60,7 @@ public final class Engine: Service, Sendable {
         self.stats = EngineStats(connectionNames: plan.connections.map(\.name), sinkNames: plan.sinks.map(\.name))
         self.policies = ProcessorPolicies(plan.policies)
         self.fanout = Fanout(inlets: [])
-        self.throttle = ThrottleStage(policies: plan.policies, symbols: symbols, fanout: fanout, stats: stats)
+        self.shaping = ShapingStage(policies: plan.policies, symbols: symbols, fanout: fanout, stats: stats)
         (stopSignal, stopContinuation) = AsyncStream.makeStream(of: Void.self)
         state = Mutex(
             State(plan: plan, effectiveRouting: plan.routing, failover: FailoverStateMachine(returnAfter: plan.failbackAfter))
@@ -119,7 +119,7 @@ public final class Engine: Service, Sendable {
         let policies = self.policies
         let fanout = self.fanout
         let mergeGate = self.mergeGate
-        let throttle = self.throttle
+        let shaping = self.shaping
         let stats = self.stats
         let meter: SymbolRateMeter? = plan.rebalance == nil ? nil : SymbolRateMeter()
         rateMeters.withLock { $0[connection.name] = meter }
@@ -129,7 +129,7 @@ public final class Engine: Service, Sendable {
         ) {
             ConnectionPipeline(
                 connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,
-                fanout: fanout, mergeGate: mergeGate, throttle: throttle, stats: stats, connectionStats: connectionStats,
+                fanout: fanout, mergeGate: mergeGate, shaping: shaping, stats: stats, connectionStats: connectionStats,
                 rateMeter: meter
             )
         }
@@ -179,7 +179,7 @@ public final class Engine: Service, Sendable {
         }
         let supervisor = Task { [weak self] in await self?.superviseFailover() }
         let rebalancer = Task { [weak self] in await self?.superviseRebalance() }
-        let ticker = Task { [throttle] in await Self.tick(throttle) }
+        let ticker = Task { [shaping] in await Self.tick(shaping) }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 for await _ in stopSignal { break }
@@ -238,7 +238,7 @@ public final class Engine: Service, Sendable {
             for running in connections { await running.task?.value }
         }
         logger.info("feed stopped")
-        throttle.flushAll()  // values held for the end of their window are delivered, not lost
+        shaping.flushAll()  // held values and buffers are delivered, not lost
         for running in sinks { running.inlet.close() }
         let drained = await finishes(by: deadline) {
             for running in sinks { await running.task?.value }
@@ -251,11 +251,11 @@ public final class Engine: Service, Sendable {
         logger.info("engine stopped")
     }
 
-    /// Delivers held throttle values when their window ends, even when no frame arrives.
-    static func tick(_ throttle: ThrottleStage) async {
+    /// Delivers held throttle values and emission buffers on time, even when no frame arrives.
+    static func tick(_ shaping: ShapingStage) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: throttle.isActive ? throttle.tick : .milliseconds(100))
-            throttle.flushDue(now: Int64(NIODeadline.now().uptimeNanoseconds))  // the clock of `receivedAt`
+            try? await Task.sleep(for: shaping.isActive ? shaping.tick : .milliseconds(100))
+            shaping.flushDue(now: Int64(NIODeadline.now().uptimeNanoseconds))  // the clock of `receivedAt`
         }
     }
 

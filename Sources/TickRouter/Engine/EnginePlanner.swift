@@ -71,20 +71,12 @@ public struct EnginePlanner {
         }
         var policies: [FeedChannel: ChannelPolicy] = [:]
         for channel in configuration.carriedChannels {
-            var policy = configuration.processors[channel].map(ChannelPolicy.init) ?? ChannelPolicy()
-            if policy.overflow != .dropOldest, let node = configuration.processors[channel]?.node {
-                // Only drop-oldest is implemented so far; say so instead of pretending.
-                diagnostics.warning(
-                    "overflow '\(policy.overflow.rawValue)' is not implemented yet; drop-oldest applies", at: node,
-                    hint: "write overflow: drop-oldest to silence this"
-                )
-                policy.overflow = .dropOldest
-            }
+            let policy = configuration.processors[channel].map(ChannelPolicy.init) ?? ChannelPolicy()
             if let processor = configuration.processors[channel], let node = processor.node {
-                if processor.emitEvery != nil {
+                if processor.emitEvery == nil, processor.overflow != .dropOldest {
                     diagnostics.warning(
-                        "emit_every is not implemented yet; events are emitted immediately", at: node,
-                        hint: "remove the key until the pull model lands"
+                        "overflow '\(processor.overflow.rawValue)' has no effect without emit_every: events are emitted as they arrive, so the buffer never fills",
+                        at: node, hint: "add emit_every: 100ms to buffer this channel, or remove overflow"
                     )
                 }
                 if !processor.priority.isEmpty, processor.throttle == nil, processor.maxRate == nil {

@@ -48,6 +48,8 @@ public enum ShapingReason: Int, CaseIterable, Sendable, CustomStringConvertible 
     case deferred
     /// A re-sent bar for a window already delivered, marked `"correction":true`.
     case correction
+    /// Dropped by the overflow policy of a full emission buffer (`emit_every` with `buffer`).
+    case overflow
 
     public var description: String {
         switch self {
@@ -56,6 +58,7 @@ public enum ShapingReason: Int, CaseIterable, Sendable, CustomStringConvertible 
         case .sampled: "sampled"
         case .deferred: "deferred"
         case .correction: "correction"
+        case .overflow: "overflow"
         }
     }
 }

@@ -2,7 +2,7 @@ public import TickRouterConfig
 
 /// Runs every channel's processor over a batch in one pass, on the connection's task:
 /// validation, dedup, late data and bar corrections. (Throttling and rate caps span connections
-/// and a clock, so they run after the merge in ``ThrottleStage``.)
+/// and a clock, so they run after the merge in ``ShapingStage``.)
 ///
 /// Each channel keeps its own state (per-symbol arrays indexed by ``SymbolID``, so no hashing and
 /// no lock: symbols are partitioned across connections). Rejected events are removed by compacting

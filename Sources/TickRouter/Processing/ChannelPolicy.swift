@@ -16,13 +16,16 @@ public struct ChannelPolicy: Sendable, Equatable {
     public var maxRate: Int?
     /// Events older than this (event time vs. the wall clock, in milliseconds) are quarantined.
     public var lateAfterMillis: Int64?
+    /// Emit the channel's events together once per this interval (the pull model), nil for at once.
+    public var emitEvery: Duration?
     /// Bars re-sent for a window already seen are marked as corrections (`bars: upsert`, the default;
     /// `bars: append` passes them unmarked). Applies to bar channels only.
     public var upsertsBars: Bool
 
     public init(
         buffer: Int = 1000, overflow: OverflowPolicy = .dropOldest, dedup: Bool = false, throttle: ThrottleSettings? = nil,
-        priority: [String] = [], maxRate: Int? = nil, lateAfterMillis: Int64? = nil, upsertsBars: Bool = true
+        priority: [String] = [], maxRate: Int? = nil, lateAfterMillis: Int64? = nil, upsertsBars: Bool = true,
+        emitEvery: Duration? = nil
     ) {
         self.buffer = buffer
         self.overflow = overflow
@@ -32,6 +35,7 @@ public struct ChannelPolicy: Sendable, Equatable {
         self.maxRate = maxRate
         self.lateAfterMillis = lateAfterMillis
         self.upsertsBars = upsertsBars
+        self.emitEvery = emitEvery
     }
 
     public init(_ configuration: ProcessorConfiguration) {
@@ -39,10 +43,10 @@ public struct ChannelPolicy: Sendable, Equatable {
             buffer: configuration.buffer, overflow: configuration.overflow, dedup: configuration.dedup,
             throttle: configuration.throttle, priority: configuration.priority, maxRate: configuration.maxRate,
             lateAfterMillis: configuration.lateAfter.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 },
-            upsertsBars: configuration.bars != .append
+            upsertsBars: configuration.bars != .append, emitEvery: configuration.emitEvery
         )
     }
 
-    /// Whether the channel needs the engine-wide ``ThrottleStage``.
-    public var isShaped: Bool { throttle != nil || maxRate != nil }
+    /// Whether the channel needs the engine-wide ``ShapingStage``.
+    public var isShaped: Bool { throttle != nil || maxRate != nil || emitEvery != nil }
 }

@@ -16,7 +16,7 @@ public struct ConnectionPipeline {
     private var processor: BatchProcessor
     private let fanout: Fanout
     private let mergeGate: MergeGate
-    private let throttle: ThrottleStage
+    private let shaping: ShapingStage
     private var counter: SymbolCounter?
     private let stats: ConnectionStats
     private let quarantine: Quarantine
@@ -26,11 +26,11 @@ public struct ConnectionPipeline {
 
     public init(
         connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
-        fanout: Fanout, mergeGate: MergeGate, throttle: ThrottleStage, stats: EngineStats, connectionStats: ConnectionStats,
+        fanout: Fanout, mergeGate: MergeGate, shaping: ShapingStage, stats: EngineStats, connectionStats: ConnectionStats,
         rateMeter: SymbolRateMeter? = nil
     ) {
         self.mergeGate = mergeGate
-        self.throttle = throttle
+        self.shaping = shaping
         self.counter = rateMeter.map(SymbolCounter.init)
         self.connection = connection
         self.decoder = FrameDecoder(market: market, symbols: symbols)
@@ -62,8 +62,8 @@ public struct ConnectionPipeline {
         processor.process(&batch, nowMillis: WallClock.millis())
         counter?.count(batch)
         mergeGate.filter(&batch)
-        if throttle.isActive {
-            throttle.process(&batch, now: Int64(receivedAt))
+        if shaping.isActive {
+            shaping.process(&batch, now: Int64(receivedAt))
         } else if !batch.records.isEmpty {
             fanout.publish(batch)
         }

@@ -23,12 +23,6 @@ public struct SymbolThrottle: Sendable {
         case drop
     }
 
-    /// An event kept for the end of its window: its record and a copy of its bytes.
-    public struct HeldEvent: Sendable {
-        public var record: EventRecord
-        public var bytes: [UInt8]
-    }
-
     public let interval: Int64
     public let mode: ThrottleMode
     public let maxRate: Int?

@@ -1,0 +1,292 @@
+public import NIOCore
+public import TickRouterConfig
+import Synchronization
+
+/// The time-based policies, shared by every connection and applied after the merge: per-symbol
+/// throttles and channel rate caps (``SymbolThrottle``), then emission buffers for channels with
+/// `emit_every` (``EmissionBuffer``, with the channel's overflow policy).
+///
+/// Connections call ``process(_:now:)`` once per batch; the engine's ticker calls
+/// ``flushDue(now:)`` so a held value or a buffer is delivered on time even if no further frame
+/// arrives. Both publish to the fan-out under the stage's lock, so a symbol's held event can never
+/// overtake, or be overtaken by, a newer one.
+///
+/// When no channel is shaped the stage is inactive and a batch costs one atomic load.
+public final class ShapingStage: Sendable {
+    private struct State {
+        /// One per channel; only channels in `throttleMask` are consulted. (Not optional: mutating
+        /// an array element in place must not copy its per-symbol arrays.)
+        var throttles: [SymbolThrottle] = Array(repeating: .off, count: FeedChannel.count)
+        var throttleMask: UInt32 = 0
+        /// One per channel; only channels in `bufferMask` are consulted.
+        var buffers: [EmissionBuffer] = Array(repeating: .off, count: FeedChannel.count)
+        var bufferMask: UInt32 = 0
+        /// When a batch next looks for due events (at most once per tick; the ticker covers quiet periods).
+        var nextScan: Int64 = 0
+        /// Reused between flushes.
+        var scratch: [HeldEvent] = []
+    }
+
+    private let state = Mutex(State())
+    private let active = Atomic<Bool>(false)
+    /// How often the ticker should flush, in nanoseconds (a tenth of the shortest interval).
+    private let tickNanos = Atomic<Int64>(10_000_000)
+    private let fanout: Fanout
+    private let stats: EngineStats
+    private let symbols: SymbolTable
+
+    public init(policies: [FeedChannel: ChannelPolicy], symbols: SymbolTable, fanout: Fanout, stats: EngineStats) {
+        self.fanout = fanout
+        self.stats = stats
+        self.symbols = symbols
+        configure(policies)
+    }
+
+    /// Whether any channel is shaped.
+    @inline(__always) public var isActive: Bool { active.load(ordering: .acquiring) }
+
+    /// The ticker's period.
+    public var tick: Duration { .nanoseconds(tickNanos.load(ordering: .relaxed)) }
+
+    /// Applies new policies (start, reload). Held and buffered events of channels whose settings
+    /// changed are delivered first, so a reload loses nothing.
+    public func configure(_ policies: [FeedChannel: ChannelPolicy]) {
+        var shortest = Int64.max
+        let flushed: EventBatch? = state.withLock { state in
+            var held: [HeldEvent] = []
+            var throttleMask: UInt32 = 0
+            var bufferMask: UInt32 = 0
+            for channel in FeedChannel.allCases {
+                let slot = Int(channel.rawValue)
+                let bit = EventBatch.maskBit(channel.rawValue)
+                let policy = policies[channel]
+
+                let throttled = policy.flatMap { $0.throttle != nil || $0.maxRate != nil ? $0 : nil }
+                let interval = throttled?.throttle.map { Self.nanoseconds($0.perSymbol) } ?? 0
+                let mode = throttled?.throttle?.mode ?? .conflate
+                let existing = state.throttles[slot]
+                if state.throttleMask & bit != 0, let throttled, existing.interval == interval, existing.mode == mode,
+                    existing.maxRate == throttled.maxRate, existing.priority == Set(throttled.priority.map(symbols.intern))
+                {
+                    throttleMask |= bit
+                } else {
+                    state.throttles[slot].flushAll { held.append($0) }
+                    state.throttles[slot] = throttled.map {
+                        SymbolThrottle(interval: interval, mode: mode, maxRate: $0.maxRate, priority: $0.priority.map(symbols.intern))
+                    } ?? .off
+                    if throttled != nil { throttleMask |= bit }
+                }
+                if throttled != nil { shortest = min(shortest, interval > 0 ? interval : 1_000_000_000) }
+
+                let every = policy?.emitEvery.map(Self.nanoseconds)
+                let buffer = state.buffers[slot]
+                if state.bufferMask & bit != 0, let every, let policy, buffer.interval == every, buffer.capacity == policy.buffer,
+                    buffer.overflow == policy.overflow
+                {
+                    bufferMask |= bit
+                } else {
+                    state.buffers[slot].emit { held.append($0) }
+                    state.buffers[slot] = every.map { EmissionBuffer(capacity: policy?.buffer ?? 1000, overflow: policy?.overflow ?? .dropOldest, interval: $0) } ?? .off
+                    if every != nil { bufferMask |= bit }
+                }
+                if let every { shortest = min(shortest, max(every, 1_000_000)) }
+            }
+            state.throttleMask = throttleMask
+            state.bufferMask = bufferMask
+            return Self.batch(of: held)
+        }
+        if let flushed { fanout.publish(flushed) }
+        if shortest != Int64.max { tickNanos.store(min(50_000_000, max(1_000_000, shortest / 10)), ordering: .relaxed) }
+        active.store(shortest != Int64.max, ordering: .releasing)
+    }
+
+    /// Shapes the batch and publishes what is ready: held events now due first, then buffers whose
+    /// interval ended, then what passes of the batch. `now` is monotonic nanoseconds.
+    public func process(_ batch: inout EventBatch, now: Int64) {
+        let tick = tickNanos.load(ordering: .relaxed)
+        state.withLock { state in
+            if batch.channelMask & state.throttleMask != 0 { throttle(&batch, state: &state, now: now) }
+            var due: EventBatch?
+            if now >= state.nextScan {
+                state.nextScan = now + tick
+                due = Self.dueHeld(&state, now: now, stats: stats)
+            }
+            if state.bufferMask != 0 {
+                if var held = due, held.channelMask & state.bufferMask != 0 {
+                    buffer(&held, state: &state, now: now)
+                    due = held.records.isEmpty ? nil : held
+                }
+                if batch.channelMask & state.bufferMask != 0 { buffer(&batch, state: &state, now: now) }
+            }
+            if let due { fanout.publish(due) }
+            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
+            if !batch.records.isEmpty { fanout.publish(batch) }
+        }
+    }
+
+    /// Publishes every held event whose window has ended and every buffer whose interval ended.
+    /// Called by the engine's ticker.
+    public func flushDue(now: Int64) {
+        guard isActive else { return }
+        state.withLock { state in
+            if var due = Self.dueHeld(&state, now: now, stats: stats) {
+                if due.channelMask & state.bufferMask != 0 { buffer(&due, state: &state, now: now) }
+                if !due.records.isEmpty { fanout.publish(due) }
+            }
+            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
+        }
+    }
+
+    /// Publishes every held and buffered event (shutdown).
+    public func flushAll() {
+        state.withLock { state in
+            var held: [HeldEvent] = []
+            for slot in state.throttles.indices { state.throttles[slot].flushAll { held.append($0) } }
+            for slot in state.buffers.indices { state.buffers[slot].emit { held.append($0) } }
+            if let batch = Self.batch(of: held) { fanout.publish(batch) }
+        }
+    }
+
+    /// Number of events held or buffered, across channels.
+    public var heldCount: Int {
+        state.withLock { state in
+            state.throttles.reduce(0) { $0 + $1.heldCount } + state.buffers.reduce(0) { $0 + $1.count }
+        }
+    }
+
+    // MARK: - Steps
+
+    /// Removes from the batch what the throttles hold or drop.
+    private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
+        let reasons = ShapingReason.allCases.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * reasons) { counts in
+            counts.initialize(repeating: 0)
+            var write = 0
+            for read in batch.records.indices {
+                let record = batch.records[read]
+                let slot = Int(record.channelCode)
+                guard slot < FeedChannel.count, state.throttleMask & EventBatch.maskBit(record.channelCode) != 0 else {
+                    batch.records[write] = record
+                    write += 1
+                    continue
+                }
+                var superseded = false
+                switch state.throttles[slot].offer(symbol: record.symbol, now: now, superseded: &superseded) {
+                case .pass:
+                    batch.records[write] = record
+                    write += 1
+                case .hold:
+                    let replaced = batch.withEventBytes(record) { state.throttles[slot].hold(record, symbol: record.symbol, bytes: $0) }
+                    if replaced { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+                case .drop:
+                    counts[slot * reasons + ShapingReason.sampled.rawValue] += 1
+                }
+                if superseded { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+            }
+            if write < batch.records.count {
+                batch.records.removeSubrange(write...)
+                batch.recomputeChannelMask()
+            }
+            Self.count(counts, mask: state.throttleMask, stats: stats)
+        }
+    }
+
+    /// Moves the batch's events of buffered channels into their buffers.
+    private func buffer(_ batch: inout EventBatch, state: inout State, now: Int64) {
+        let reasons = ShapingReason.allCases.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * reasons) { counts in
+            counts.initialize(repeating: 0)
+            var write = 0
+            for read in batch.records.indices {
+                let record = batch.records[read]
+                let slot = Int(record.channelCode)
+                guard slot < FeedChannel.count, state.bufferMask & EventBatch.maskBit(record.channelCode) != 0 else {
+                    batch.records[write] = record
+                    write += 1
+                    continue
+                }
+                var outcome = batch.withEventBytes(record) { state.buffers[slot].append(record, bytes: $0, now: now) }
+                if outcome == .mustEmit {
+                    // `block`: a full buffer goes out now instead of losing anything.
+                    var full: [HeldEvent] = []
+                    state.buffers[slot].emit { full.append($0) }
+                    if let early = Self.batch(of: full) { fanout.publish(early) }
+                    outcome = batch.withEventBytes(record) { state.buffers[slot].append(record, bytes: $0, now: now) }
+                }
+                switch outcome {
+                case .conflated: counts[slot * reasons + ShapingReason.conflated.rawValue] += 1
+                case .dropped: counts[slot * reasons + ShapingReason.overflow.rawValue] += 1
+                case .buffered, .mustEmit: break
+                }
+            }
+            if write < batch.records.count {
+                batch.records.removeSubrange(write...)
+                batch.recomputeChannelMask()
+            }
+            Self.count(counts, mask: state.bufferMask, stats: stats)
+        }
+    }
+
+    private static func dueHeld(_ state: inout State, now: Int64, stats: EngineStats) -> EventBatch? {
+        guard state.throttleMask != 0 else { return nil }
+        var held = state.scratch
+        state.scratch = []
+        held.removeAll(keepingCapacity: true)
+        for slot in state.throttles.indices where state.throttles[slot].heldCount > 0 {
+            let before = held.count
+            state.throttles[slot].flushDue(now: now) { held.append($0) }
+            if held.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, held.count - before) }
+        }
+        let batch = batch(of: held)
+        held.removeAll(keepingCapacity: true)  // let go of the slots' bytes, so they are reused in place
+        state.scratch = held
+        return batch
+    }
+
+    private static func dueBuffers(_ state: inout State, now: Int64) -> EventBatch? {
+        var emitted = state.scratch
+        state.scratch = []
+        emitted.removeAll(keepingCapacity: true)
+        for slot in state.buffers.indices where state.bufferMask & EventBatch.maskBit(UInt8(slot)) != 0 && state.buffers[slot].isDue(now: now) {
+            state.buffers[slot].emit { emitted.append($0) }
+        }
+        let batch = batch(of: emitted)
+        emitted.removeAll(keepingCapacity: true)
+        state.scratch = emitted
+        return batch
+    }
+
+    /// Builds one batch (a JSON array frame) from held events.
+    private static func batch(of held: [HeldEvent]) -> EventBatch? {
+        guard !held.isEmpty else { return nil }
+        var frame = ByteBufferAllocator().buffer(capacity: held.reduce(2) { $0 + $1.bytes.count + 1 })
+        var records: [EventRecord] = []
+        records.reserveCapacity(held.count)
+        frame.writeInteger(UInt8(ascii: "["))
+        for (index, event) in held.enumerated() {
+            if index > 0 { frame.writeInteger(UInt8(ascii: ",")) }
+            var record = event.record
+            record.start = UInt32(frame.writerIndex)
+            record.length = UInt32(event.bytes.count)
+            frame.writeBytes(event.bytes)
+            records.append(record)
+        }
+        frame.writeInteger(UInt8(ascii: "]"))
+        var batch = EventBatch(frame: frame, records: records)
+        batch.recomputeChannelMask()
+        return batch
+    }
+
+    private static func count(_ counts: UnsafeMutableBufferPointer<Int>, mask: UInt32, stats: EngineStats) {
+        let reasons = ShapingReason.allCases.count
+        for slot in 0..<FeedChannel.count where mask & EventBatch.maskBit(UInt8(slot)) != 0 {
+            for reason in 0..<reasons where counts[slot * reasons + reason] > 0 {
+                stats.channels[slot].shaped.add(reason, counts[slot * reasons + reason])
+            }
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
