@@ -78,4 +78,38 @@ struct SinkInletTests {
         #expect(await inlet.drain()?.count == 1, "what was accepted before close is still delivered")
         #expect(await inlet.drain() == nil)
     }
+
+    @Test func aFullQueueShedsTheLeastImportantChannelFirstOldestFirst() async {
+        let (inlet, stats) = inlet(bytes: 300)
+        var mixed = batch(.T, sequences: 1..<6)  // 5 trades, 50 bytes
+        mixed.records += batch(.Q, sequences: 1..<11).records  // 10 quotes, 100 bytes
+        mixed.records += batch(.FMV, sequences: 1..<6).records  // 5 fair values, 50 bytes
+        mixed.recomputeChannelMask()
+        inlet.push(mixed)  // 200 bytes
+        inlet.push(batch(.LULD, sequences: 1..<4))  // 30 bytes: 230
+        inlet.push(batch(.Q, sequences: 11..<21))  // 100 bytes: 330 > 300 → the 5 FMV go (280)
+        var drained = (await inlet.drain() ?? []).flatMap(\.records)
+        #expect(drained.filter { $0.channel == .FMV }.isEmpty, "FMV is shed first")
+        #expect(drained.filter { $0.channel == .Q }.count == 20)
+        #expect(stats.dropped.snapshot.first { $0.reason == "sink_bytes_full" }?.count == 5)
+
+        inlet.push(mixed)  // 200
+        inlet.push(batch(.Q, sequences: 21..<37))  // 160: 360 > 300 → FMV (50), still 310 → the oldest batch's quotes (100)
+        drained = (await inlet.drain() ?? []).flatMap(\.records)
+        #expect(drained.filter { $0.channel == .T }.count == 5, "trades outlive quotes")
+        #expect(drained.filter { $0.channel == .Q }.map(\.sequence) == Array(21...36), "the oldest batch's quotes went first")
+        #expect(drained.filter { $0.channel == .FMV }.isEmpty)
+    }
+
+    @Test func theClassOrderIsConfigurable() async {
+        let stats = SinkStats(name: "test")
+        // Quotes before trades here: trades are shed first.
+        let order = BackpressureConfiguration(classOrder: [.Q, .T]).shedOrder
+        let inlet = SinkInlet(channelMask: .max, byteLimit: 100, stats: stats, shedOrder: order)
+        inlet.push(batch(.Q, sequences: 1..<6))
+        inlet.push(batch(.T, sequences: 1..<6))
+        inlet.push(batch(.Q, sequences: 6..<11))  // 150 > 100: the 5 trades go
+        let drained = (await inlet.drain() ?? []).flatMap(\.records)
+        #expect(drained.map(\.channel) == Array(repeating: FeedChannel.Q, count: 10))
+    }
 }

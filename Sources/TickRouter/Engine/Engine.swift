@@ -103,7 +103,10 @@ public final class Engine: Service, Sendable {
         mask |= EventBatch.statusMask
         if !sinkPlan.spec.consumesEvents { mask = 0 }
         let symbolFilter = sinkPlan.symbols.map { Set($0.map(symbols.intern)) }
-        let inlet = SinkInlet(channelMask: mask, symbolFilter: symbolFilter, byteLimit: sinkPlan.spec.queueBytes, stats: sinkStats)
+        let inlet = SinkInlet(
+            channelMask: mask, symbolFilter: symbolFilter, byteLimit: sinkPlan.spec.queueBytes, stats: sinkStats,
+            shedOrder: plan.configuration.backpressure.shedOrder
+        )
         var sinkLogger = logger
         sinkLogger[metadataKey: "sink"] = .string(sinkPlan.name)
         let runtime = SinkRuntime(

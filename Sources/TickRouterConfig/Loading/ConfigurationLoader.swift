@@ -29,7 +29,7 @@ public struct PluginNames: Sendable {
 /// ```
 public struct ConfigurationLoader {
     /// The top-level keys of a configuration.
-    public static let topLevelKeys = ["feed", "connections", "universe", "routing", "processors", "sinks", "admin", "shutdown"]
+    public static let topLevelKeys = ["feed", "connections", "universe", "routing", "processors", "sinks", "admin", "shutdown", "backpressure"]
 
     /// Variables for `${VAR}` interpolation.
     public var environment: [String: String]
@@ -115,6 +115,7 @@ public struct ConfigurationLoader {
         configuration.sinks = SinkConfiguration.decodeAll(root: root, market: market, carried: carried, sinkTypes: plugins.sinks)
         if let admin = root.mapping("admin") { configuration.admin = AdminConfiguration(reader: admin) }
         if let shutdown = root.mapping("shutdown") { configuration.shutdown = ShutdownConfiguration(reader: shutdown) }
+        if let backpressure = root.mapping("backpressure") { configuration.backpressure = BackpressureConfiguration(reader: backpressure) }
 
         validation.checkSharedResources(sinks: configuration.sinks, admin: root.child("admin").flatMap { $0.isMapping ? $0 : nil })
         validation.checkLossless(sinks: configuration.sinks, processors: configuration.processors)

@@ -24,6 +24,8 @@ public struct TickRouterConfiguration: Sendable {
     public var admin: AdminConfiguration?
     /// How the router stops (`shutdown`); defaults when the section is absent.
     public var shutdown = ShutdownConfiguration()
+    /// How full sink queues shed load (`backpressure`); defaults when the section is absent.
+    public var backpressure = BackpressureConfiguration()
 
     /// Creates a configuration; every parameter has a default so `.init()` is valid.
     public init(
