@@ -11,7 +11,9 @@ public struct BatchProcessor {
     private let connectionName: String
     private let stats: EngineStats
     private let shared: ProcessorPolicies
-    private var policies: [ChannelPolicy?]
+    /// Per channel slot, what the processor checks (a trivial value: reading it per event costs no
+    /// reference counting, unlike the full ``ChannelPolicy``).
+    private var rules: [Rules]
     private var policyGeneration: Int
     /// Last sequence per symbol, for channels with `dedup`.
     private var lastSequence: [[Int64]]
@@ -23,7 +25,7 @@ public struct BatchProcessor {
         self.stats = stats
         self.shared = policies
         self.policyGeneration = policies.generation
-        self.policies = policies.snapshot
+        self.rules = Rules.make(policies.snapshot)
         self.lastSequence = Array(repeating: [], count: FeedChannel.count)
         self.bars = Array(repeating: BarCorrections(), count: FeedChannel.count)
     }
@@ -35,13 +37,14 @@ public struct BatchProcessor {
     public mutating func process(_ batch: inout EventBatch, nowMillis: Int64) {
         if shared.generation != policyGeneration {
             policyGeneration = shared.generation
-            policies = shared.snapshot
+            rules = Rules.make(shared.snapshot)
         }
         let slots = FeedChannel.count + 1
-        let duplicate = ShapingReason.duplicate.rawValue
-        let correction = ShapingReason.correction.rawValue
-        // received, forwarded, then one slot per shaping reason, per channel slot.
-        let columns = 2 + ShapingReason.allCases.count
+        // Per channel slot: received, forwarded, duplicates, corrections (kept under 1 KiB, so the
+        // temporary allocation stays on the stack).
+        let duplicate = 0
+        let correction = 1
+        let columns = 4
         withUnsafeTemporaryAllocation(of: Int.self, capacity: slots * columns) { counts in
             counts.initialize(repeating: 0)
             var write = 0
@@ -51,17 +54,17 @@ public struct BatchProcessor {
                 var record = batch.records[read]
                 let slot = record.channelCode == EventRecord.unknownChannel ? FeedChannel.count : Int(record.channelCode)
                 counts[slot * columns] += 1
-                if record.invalidReason == 0, slot < FeedChannel.count, let policy = policies[slot] {
+                if record.invalidReason == 0, slot < FeedChannel.count, rules[slot].active {
+                    let policy = rules[slot]
                     if policy.dedup, record.flags & EventRecord.Flags.hasSequence != 0, !isNew(record, slot: slot) {
                         counts[slot * columns + 2 + duplicate] += 1
                         continue
                     }
-                    if let lateAfter = policy.lateAfterMillis, record.flags & EventRecord.Flags.hasTimestamp != 0,
-                        nowMillis - TimestampUnit.milliseconds(record.timestamp) > lateAfter
+                    if policy.lateAfterMillis < Int64.max, record.flags & EventRecord.Flags.hasTimestamp != 0,
+                        nowMillis - TimestampUnit.milliseconds(record.timestamp) > policy.lateAfterMillis
                     {
                         record.invalidReason = InvalidReason.late.rawValue
-                    } else if policy.upsertsBars, record.flags & EventRecord.Flags.hasTimestamp != 0,
-                        FeedChannel(rawValue: record.channelCode)?.isBar == true,
+                    } else if policy.marksCorrections, record.flags & EventRecord.Flags.hasTimestamp != 0,
                         bars[slot].isCorrection(symbol: record.symbol, windowStart: record.timestamp)
                     {
                         record.flags |= EventRecord.Flags.correction
@@ -84,12 +87,35 @@ public struct BatchProcessor {
                 let channelStats = stats.channels[slot]
                 channelStats.received.add(counts[slot * columns])
                 channelStats.forwarded.add(counts[slot * columns + 1])
-                for reason in ShapingReason.allCases where counts[slot * columns + 2 + reason.rawValue] > 0 {
-                    channelStats.shaped.add(reason.rawValue, counts[slot * columns + 2 + reason.rawValue])
+                if counts[slot * columns + 2 + duplicate] > 0 {
+                    channelStats.shaped.add(ShapingReason.duplicate.rawValue, counts[slot * columns + 2 + duplicate])
+                }
+                if counts[slot * columns + 2 + correction] > 0 {
+                    channelStats.shaped.add(ShapingReason.correction.rawValue, counts[slot * columns + 2 + correction])
                 }
                 corrections += counts[slot * columns + 2 + correction]
             }
             if corrections > 0 { batch.markCorrections() }
+        }
+    }
+
+    /// The per-event checks of one channel, from its ``ChannelPolicy``.
+    private struct Rules {
+        var active = false
+        var dedup = false
+        /// `Int64.max` when the channel has no `late_after`.
+        var lateAfterMillis = Int64.max
+        /// A bar channel with `bars: upsert`.
+        var marksCorrections = false
+
+        static func make(_ policies: [ChannelPolicy?]) -> [Rules] {
+            (0...FeedChannel.count).map { slot in
+                guard slot < FeedChannel.count, let policy = policies[slot] else { return Rules() }
+                return Rules(
+                    active: true, dedup: policy.dedup, lateAfterMillis: policy.lateAfterMillis ?? Int64.max,
+                    marksCorrections: policy.upsertsBars && FeedChannel(rawValue: UInt8(slot))?.isBar == true
+                )
+            }
         }
     }
 
