@@ -59,6 +59,8 @@ final class SocketClient: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// The `conflate`/`demote` state; `.ticks` for a client that keeps up.
     private var lag = LaggingClient()
+    /// This client's part of the sink's queue-depth figures (events queued or held in the snapshot).
+    private var depth: Counter?
 
     init(hub: ClientHub) {
         self.hub = hub
@@ -74,6 +76,7 @@ final class SocketClient: ChannelInboundHandler {
             return
         }
         self.handle = handle
+        depth = hub.runtime.stats.clientQueues.register()
         writeStatus("connected", "Connected Successfully", context: context)
         context.flush()
     }
@@ -84,7 +87,14 @@ final class SocketClient: ChannelInboundHandler {
         queue.removeAll()
         queuedEvents = 0
         queuedBytes = 0
+        if let depth { hub.runtime.stats.clientQueues.unregister(depth) }
+        depth = nil
         self.context = nil
+    }
+
+    /// Publishes the queue depth for `/metrics` (one relaxed store).
+    private func publishDepth() {
+        depth?.set(queuedEvents + lag.latest.count)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -144,6 +154,7 @@ final class SocketClient: ChannelInboundHandler {
     /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
     func enqueue(_ buffer: ByteBuffer, events: Int) {
         guard let context else { return }
+        defer { publishDepth() }
         if lag.level > .ticks {
             // Encoded before this client fell behind: lines cannot be conflated, so they go as a gap.
             droppedSinceAnnounce += events
@@ -196,6 +207,7 @@ final class SocketClient: ChannelInboundHandler {
     /// One drain's batches for a lagging client: absorbed into its latest-per-symbol snapshot.
     func enqueue(_ batches: [EventBatch]) {
         guard let context, let handle else { return }
+        defer { publishDepth() }
         let subscription = handle.subscription
         guard lag.level > .ticks else {
             // Promoted back while these were on their way: encode them like the hub does.
@@ -290,6 +302,7 @@ final class SocketClient: ChannelInboundHandler {
         if context.channel.isWritable {
             flushQueue(context: context)
             if lag.level > .ticks { evaluateLag(context: context) }
+            publishDepth()
         }
         context.fireChannelWritabilityChanged()
     }
