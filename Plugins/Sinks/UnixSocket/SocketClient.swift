@@ -42,8 +42,17 @@ final class SocketClient: ChannelInboundHandler {
             channel.eventLoop.execute { client.value.enqueue(batches) }
         }
 
-        func close() async throws {
-            try await channel.close()
+        /// Graceful end: the client gets everything queued for it, then the socket closes. Waits
+        /// until it has (a client that stops reading holds this up); cancellation closes at once.
+        func finish() async {
+            let client = self.client
+            let channel = self.channel
+            channel.eventLoop.execute { client.value.finish() }
+            await withTaskCancellationHandler {
+                try? await channel.closeFuture.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         }
     }
 
@@ -61,6 +70,9 @@ final class SocketClient: ChannelInboundHandler {
     private var lag = LaggingClient()
     /// This client's part of the sink's queue-depth figures (events queued or held in the snapshot).
     private var depth: Counter?
+    /// Set by ``finish()``: close once the queue is written.
+    private var finishing = false
+    private var closingOutput = false
 
     init(hub: ClientHub) {
         self.hub = hub
@@ -296,6 +308,34 @@ final class SocketClient: ChannelInboundHandler {
             context.flush()
             hub.runtime.stats.delivered.add(delivered)
         }
+        if finishing, queue.isEmpty { closeIfFinished(context: context) }
+    }
+
+    /// Graceful shutdown (the sink's inlet is drained and nothing more is enqueued): writes what is
+    /// queued (a lagging client's pending snapshot too), then half-closes once NIO has written it
+    /// all, and closes. A client that never reads keeps the socket open until cancelled.
+    func finish() {
+        guard let context, !finishing else { return }
+        finishing = true
+        if !lag.latest.isEmpty {
+            announceGap(context: context)
+            let (snapshot, events) = lag.takeSnapshot(allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(snapshot), promise: nil)
+            context.flush()
+            hub.runtime.stats.delivered.add(events)
+            publishDepth()
+        }
+        closeIfFinished(context: context)
+    }
+
+    private func closeIfFinished(context: ChannelHandlerContext) {
+        guard finishing, queue.isEmpty, !closingOutput else { return }
+        closingOutput = true
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        // `.output` waits for the pending writes before shutting the write side.
+        context.close(mode: .output, promise: written)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
