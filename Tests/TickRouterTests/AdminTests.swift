@@ -187,6 +187,23 @@ struct AdminTests {
         withExtendedLifetime(stalled) {}
     }
 
+    @Test func latencyBucketsAreInclusiveUpperBoundsAndQuantilesNameABucket() {
+        let histogram = LatencyHistogram()
+        #expect(histogram.snapshot.quantile(0.5) == nil, "no sample, no quantile")
+        histogram.record(nanoseconds: 10_000)  // exactly on the first bound: counted in it
+        histogram.record(nanoseconds: 10_001)
+        histogram.record(nanoseconds: 3_000_000)
+        histogram.record(nanoseconds: 20_000_000_000)  // above the last bound (10 s)
+        let snapshot = histogram.snapshot
+        #expect(snapshot.counts.count == LatencyHistogram.boundsNanoseconds.count + 1)
+        #expect(snapshot.counts[0] == 1 && snapshot.counts[1] == 1 && snapshot.counts.last == 1)
+        #expect(snapshot.count == 4)
+        #expect(snapshot.sumNanoseconds == 10_000 + 10_001 + 3_000_000 + 20_000_000_000)
+        #expect(snapshot.quantile(0.25) == 10_000)
+        #expect(snapshot.quantile(0.75) == 5_000_000)
+        #expect(snapshot.quantile(1) == .max)
+    }
+
     @Test func healthTurns503WhenTheSimulatorDropsAConnectionAnd200AfterRecovery() async throws {
         let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }
