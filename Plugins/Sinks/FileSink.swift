@@ -55,6 +55,7 @@ public struct FileSink: Sink {
         try await withThrowingDiscardingTaskGroup { compressions in
             while let batches = await runtime.inlet.drain() {
                 let rotated = try await pool.runIfActive { files.write(batches) }
+                runtime.stats.recordHandoff(batches)
                 for path in rotated {
                     compressions.addTask {
                         do {

@@ -73,6 +73,7 @@ public struct NATSSink: Sink {
         let loop = PublishLoop(spec: spec, runtime: runtime, publisher: publisher, monitor: monitor)
         while let batches = await runtime.inlet.drain() {
             await onQueue(queue) { loop.publish(batches) }
+            runtime.stats.recordHandoff(batches)
         }
         let timeout = spec.flushTimeout
         await onQueue(queue) { connection.close(timeout: timeout) }

@@ -43,6 +43,7 @@ public struct StdoutSink: Sink {
             writeToStandardOutput(out)
             out.removeAll(keepingCapacity: true)
             runtime.stats.delivered.add(count)
+            runtime.stats.recordHandoff(batches)
         }
     }
 

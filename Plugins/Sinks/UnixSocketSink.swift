@@ -61,6 +61,7 @@ public struct UnixSocketSink: Sink {
         defer { unlink(spec.path) }
         while let batches = await runtime.inlet.drain() {
             hub.dispatch(batches)
+            runtime.stats.recordHandoff(batches)
         }
         try? await server.close()
         await hub.closeAll()

@@ -89,6 +89,7 @@ public struct WebSocketSink: Sink {
             group.addTask {
                 while let batches = await runtime.inlet.drain() {
                     hub.dispatch(batches)
+                    runtime.stats.recordHandoff(batches)
                 }
                 return true
             }

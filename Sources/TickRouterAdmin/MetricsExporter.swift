@@ -32,6 +32,7 @@ public final class MetricsExporter: Sendable {
             let accepted, delivered: Prometheus.Counter
             let dropped: [Prometheus.Counter]
             let clients, queued: Gauge
+            let clientQueued, clientDeepest: Gauge
         }
         let connections: [Connection]
         let channels: [Channel]
@@ -90,7 +91,9 @@ public final class MetricsExporter: Sendable {
                     delivered: counter("sink_delivered_events", "events delivered by the sink", label),
                     dropped: sink.dropped.names.map { counter("sink_dropped_events", "events lost, by reason", label + [("reason", $0)]) },
                     clients: gauge("sink_clients", "", "connected clients", label),
-                    queued: gauge("sink_queued_events", "", "events accepted and not yet taken by the sink", label)
+                    queued: gauge("sink_queued_events", "", "events accepted and not yet taken by the sink", label),
+                    clientQueued: gauge("sink_client_queued_events", "", "events waiting in the queues of all the sink's clients", label),
+                    clientDeepest: gauge("sink_client_queue_deepest_events", "", "events waiting in the sink's deepest client queue", label)
                 )
             }
             uptime = gauge("uptime", "seconds", "seconds since the engine started", [])
@@ -128,6 +131,9 @@ public final class MetricsExporter: Sendable {
                 for (reasonIndex, entry) in figures.dropped.snapshot.enumerated() { Self.set(sinks[index].dropped[reasonIndex], entry.count) }
                 sinks[index].clients.set(Int64(figures.clients.load))
                 sinks[index].queued.set(Int64(snapshot.sinks[index].queuedEvents))
+                let clientQueues = figures.clientQueues.aggregate
+                sinks[index].clientQueued.set(Int64(clientQueues.total))
+                sinks[index].clientDeepest.set(Int64(clientQueues.deepest))
             }
             uptime.set(snapshot.uptimeSeconds)
             quarantineRecent.set(Int64(stats.quarantine.recent.count))
@@ -138,6 +144,55 @@ public final class MetricsExporter: Sendable {
             counter.reset()
             counter.increment(by: Int64(max(0, total)))
         }
+    }
+
+    /// `tickrouter_sink_latency_seconds`: the sinks' ``LatencyHistogram``s as one Prometheus
+    /// histogram family (written here: Prometheus histograms can only be recorded into, and the
+    /// data path records into its own atomics).
+    static func emitLatency(_ sinks: [SinkStats], into bytes: inout [UInt8]) {
+        guard !sinks.isEmpty else { return }
+        let name = "tickrouter_sink_latency_seconds"
+        var text = "# HELP \(name) time from a frame being read to the sink having written or handed off its batch (one sample per batch)\n"
+        text += "# TYPE \(name) histogram\n"
+        for sink in sinks {
+            let label = "sink=\"\(escaped(sink.name))\""
+            let snapshot = sink.latency.snapshot
+            var cumulative = 0
+            for (index, bound) in LatencyHistogram.boundsNanoseconds.enumerated() {
+                cumulative += snapshot.counts[index]
+                text += "\(name)_bucket{\(label),le=\"\(seconds(bound))\"} \(cumulative)\n"
+            }
+            cumulative += snapshot.counts[LatencyHistogram.boundsNanoseconds.count]
+            text += "\(name)_bucket{\(label),le=\"+Inf\"} \(cumulative)\n"
+            text += "\(name)_sum{\(label)} \(Double(snapshot.sumNanoseconds) / 1e9)\n"
+            text += "\(name)_count{\(label)} \(cumulative)\n"
+        }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Nanoseconds as decimal seconds without exponent (`2500000` → `0.0025`).
+    static func seconds(_ nanoseconds: UInt64) -> String {
+        let whole = nanoseconds / 1_000_000_000
+        let fraction = nanoseconds % 1_000_000_000
+        guard fraction > 0 else { return "\(whole)" }
+        var digits = String(fraction)
+        digits = String(repeating: "0", count: 9 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
+    }
+
+    /// A label value in the exposition format: backslash, quote and newline escaped.
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     /// Creates an exporter over `registry` (a fresh one by default).
@@ -160,6 +215,7 @@ public final class MetricsExporter: Sendable {
             }
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
+            if let engine { Self.emitLatency(engine.stats.sinks, into: &bytes) }
             return bytes
         }
     }

@@ -134,6 +134,76 @@ struct AdminTests {
         #expect(after[#"tickrouter_sink_clients{sink="unix-socket"}"#] != nil)
     }
 
+    @Test func metricsHaveASinkLatencyHistogramThatMovesAndClientQueueDepthsWhileStreaming() async throws {
+        let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
+        defer { Task { await host.stop() } }
+        let port = try await #require(host.host.admin).waitUntilListening()
+        let client = AdminClient(host: "127.0.0.1", port: port)
+        let count = #"tickrouter_sink_latency_seconds_count{sink="unix-socket"}"#
+        let reader = Task { try await TapClient(socketPath: host.socketPath, subscribe: "T.*,Q.*").run(for: .seconds(5)) }
+        defer { reader.cancel() }
+        try await waitUntil("the reader is connected") { (host.engine.stats.sink(named: "unix-socket")?.clients.load ?? 0) > 0 }
+        let first = try await client.request("GET", "/metrics").text
+        let before = try Self.metrics(first)
+        try await waitUntilAsync("the histogram count moves between scrapes", limit: .seconds(60)) {
+            let now = try Self.metrics(try await client.request("GET", "/metrics").text)
+            return (now[count] ?? 0) > (before[count] ?? 0)
+        }
+        let text = try await client.request("GET", "/metrics").text
+        let after = try Self.metrics(text)
+        #expect(text.contains("# TYPE tickrouter_sink_latency_seconds histogram"))
+        let infinity = #"tickrouter_sink_latency_seconds_bucket{sink="unix-socket",le="+Inf"}"#
+        #expect(after[infinity] == after[count], "+Inf bucket equals the count")
+        let small = #"tickrouter_sink_latency_seconds_bucket{sink="unix-socket",le="0.00001"}"#
+        let large = #"tickrouter_sink_latency_seconds_bucket{sink="unix-socket",le="10"}"#
+        #expect((after[small] ?? -1) <= (after[large] ?? -2), "buckets are cumulative")
+        #expect((after[#"tickrouter_sink_latency_seconds_sum{sink="unix-socket"}"#] ?? 0) > 0)
+        #expect(after[#"tickrouter_sink_latency_seconds_count{sink="stdout"}"#] != nil, "every sink has a histogram")
+        #expect(after[#"tickrouter_sink_client_queued_events{sink="unix-socket"}"#] != nil)
+        #expect(after[#"tickrouter_sink_client_queue_deepest_events{sink="unix-socket"}"#] != nil)
+        // A client that subscribes and never reads: its queue shows in the deepest-queue gauge.
+        let stalled = try RawSocketClient(path: host.socketPath)
+        stalled.send(#"{"action":"subscribe","params":"T.*,Q.*"}"#)
+        let deepest = #"tickrouter_sink_client_queue_deepest_events{sink="unix-socket"}"#
+        var depths: [String: Double] = [:]
+        try await waitUntilAsync("a stalled client's queue shows in /metrics", limit: .seconds(60)) {
+            depths = try Self.metrics(try await client.request("GET", "/metrics").text)
+            return (depths[deepest] ?? 0) > 0
+        }
+        let queuedTotal = depths[#"tickrouter_sink_client_queued_events{sink="unix-socket"}"#] ?? 0
+        #expect(queuedTotal >= depths[deepest] ?? 0, "the total over clients is at least the deepest queue")
+        #expect(!text.contains("AAPL"), "labels are never per symbol")
+        let latency = try #require(host.engine.stats.sink(named: "unix-socket")).latency.snapshot
+        func milliseconds(_ q: Double) -> String {
+            guard let bound = latency.quantile(q) else { return "-" }
+            return bound == .max ? ">10 s" : "≤\(Double(bound) / 1e6) ms"
+        }
+        print(
+            "sink latency unix-socket: \(latency.count) batches, p50 \(milliseconds(0.5)), p99 \(milliseconds(0.99)), p99.9 \(milliseconds(0.999)), "
+                + "mean \(Double(latency.sumNanoseconds) / Double(max(1, latency.count)) / 1e6) ms; "
+                + "count between scrapes \(Int((before[count] ?? 0)))→\(Int(after[count] ?? 0)); "
+                + "with a stalled client: client queues total \(Int(queuedTotal)), deepest \(Int(depths[deepest] ?? -1))"
+        )
+        withExtendedLifetime(stalled) {}
+    }
+
+    @Test func latencyBucketsAreInclusiveUpperBoundsAndQuantilesNameABucket() {
+        let histogram = LatencyHistogram()
+        #expect(histogram.snapshot.quantile(0.5) == nil, "no sample, no quantile")
+        histogram.record(nanoseconds: 10_000)  // exactly on the first bound: counted in it
+        histogram.record(nanoseconds: 10_001)
+        histogram.record(nanoseconds: 3_000_000)
+        histogram.record(nanoseconds: 20_000_000_000)  // above the last bound (10 s)
+        let snapshot = histogram.snapshot
+        #expect(snapshot.counts.count == LatencyHistogram.boundsNanoseconds.count + 1)
+        #expect(snapshot.counts[0] == 1 && snapshot.counts[1] == 1 && snapshot.counts.last == 1)
+        #expect(snapshot.count == 4)
+        #expect(snapshot.sumNanoseconds == 10_000 + 10_001 + 3_000_000 + 20_000_000_000)
+        #expect(snapshot.quantile(0.25) == 10_000)
+        #expect(snapshot.quantile(0.75) == 5_000_000)
+        #expect(snapshot.quantile(1) == .max)
+    }
+
     @Test func healthTurns503WhenTheSimulatorDropsAConnectionAnd200AfterRecovery() async throws {
         let host = try await TestHost.start(config: try Self.writeConfig(extra: ""))
         defer { Task { await host.stop() } }

@@ -26,6 +26,7 @@ struct FileSinkTests {
           strategy: round-robin
         sinks:
           - { type: file, path: "out/{market}/{date}/{channel}.ndjson", max_bytes: 2MiB, gzip: true, fsync: rotate }
+        shutdown: { timeout: 30s }   # generous for a loaded CI machine; the engine logs when it is passed
         """
 
     @Test func sigtermLeavesEveryAcceptedEventOnDiskWithNoMissingSequenceNumber() async throws {
@@ -54,11 +55,18 @@ struct FileSinkTests {
         // A few more seconds under load, so SIGTERM lands mid-stream with files open and buffers full.
         try await Task.sleep(for: .seconds(4))
         let elapsed = ContinuousClock.now - started
+        let signalled = ContinuousClock.now
         process.terminate()  // SIGTERM
         try await waitUntil("tickrouter to exit", limit: .seconds(60)) { !process.isRunning }
+        let stopping = ContinuousClock.now - signalled
         output.fileHandleForReading.readabilityHandler = nil
         log.append(output.fileHandleForReading.readDataToEndOfFile())
+        #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0, "\(log.text.suffix(2000))")
+        // Within shutdown.timeout: the engine measures its own deadline and says when it passed it
+        // (then it cancels the drain and counts what was left as `shutdown` drops, checked below).
+        #expect(!log.text.contains("shutdown took longer than"), "drained and exited within shutdown.timeout (30s)")
+        #expect(log.text.contains("engine stopped"), "the graceful shutdown ran to its end")
 
         let summary = try #require(log.text.split(separator: "\n").first { $0.contains("file sink closed:") }, "\(log.text.suffix(2000))")
         let numbers = summary.split(separator: ":").last?.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } ?? []
@@ -89,7 +97,7 @@ struct FileSinkTests {
             for (a, b) in zip(sorted, sorted.dropFirst()) where b - a > 1 { missing += b - a - 1 }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("file sink: \(written) events written in about \(String(format: "%.1f", seconds)) s (\(Int(Double(written) / seconds)) events/s achieved), \(sequences.count) (channel, symbol) streams, \(missing) missing")
+        print("file sink: \(written) events written in about \(String(format: "%.1f", seconds)) s (\(Int(Double(written) / seconds)) events/s achieved), \(sequences.count) (channel, symbol) streams, \(missing) missing; SIGTERM to exit \(stopping) (shutdown.timeout 30s)")
 
         #expect(written > 10_000)
         #expect(dropped == 0)

@@ -76,7 +76,8 @@ struct ShutdownTests {
         #expect(lines.contains { $0.hasPrefix("sink unix-socket: accepted") }, "a shutdown report for the sink: \(lines)")
     }
 
-    @Test func sigtermEndsTheProcessWithExitZeroAndASecondSignalIsNotNeeded() async throws {
+    /// The `tickrouter` executable built next to the tests; records an issue when there is none.
+    static func executable() -> String? {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tickrouter")
         var candidates = [binary.path]
         if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
@@ -85,8 +86,13 @@ struct ShutdownTests {
         candidates.append(TestHost.repositoryRoot + "/.build/debug/tickrouter")
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             Issue.record("the tickrouter executable was not built next to the tests (looked in \(candidates))")
-            return
+            return nil
         }
+        return executable
+    }
+
+    @Test func sigtermEndsTheProcessWithExitZeroAndASecondSignalIsNotNeeded() async throws {
+        guard let executable = Self.executable() else { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-sig-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -128,6 +134,64 @@ struct ShutdownTests {
         #expect(log.contains("unsubscribed"), "the feed unsubscribed upstream")
         #expect(log.contains("sink unix-socket: accepted"), "the shutdown report names the sink")
         #expect(!log.contains("shutdown took longer"), "drained within shutdown.timeout (60 s, far above what it needs)")
+    }
+
+    @Test func aSecondSigtermDuringASlowDrainExitsAtOnceWithCode130() async throws {
+        guard let executable = Self.executable() else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tickrouter-sig2-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socketPath = directory.appendingPathComponent("t.sock").path
+        // A long shutdown.timeout: the graceful drain waits for a socket client that never reads.
+        let configPath = directory.appendingPathComponent("c.yaml").path
+        try """
+            feed: { provider: simulator, simulator: { symbols: 20, rate: 12000 } }
+            connections: [ { name: only, channels: [T, Q] } ]
+            universe: { symbols: [AAPL, MSFT, NVDA, AMZN, GOOGL, META, TSLA, AVGO] }
+            sinks: [ { type: unix-socket, path: \(socketPath) } ]
+            shutdown: { timeout: 10m }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["run", "--config", configPath]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let collected = Collected()
+        errors.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await waitUntil("the router's socket exists", limit: .seconds(60)) { FileManager.default.fileExists(atPath: socketPath) }
+        try await waitUntil("streaming", limit: .seconds(60)) { collected.text.contains("streaming") }
+
+        // A client that subscribes and never reads: once its receive buffer stops growing, the
+        // router holds unwritten events for it, and a graceful drain waits for them to be read.
+        let stalled = try RawSocketClient(path: socketPath)
+        stalled.send(#"{"action":"subscribe","params":"T.*,Q.*"}"#)
+        var previous = -1
+        try await waitUntil("the stalled client's receive buffer is full", limit: .seconds(60)) {
+            let now = stalled.unreadBytes
+            defer { previous = now }
+            return now > 64 << 10 && now == previous
+        }
+        try await Task.sleep(for: .milliseconds(500))  // more events queue up behind the full buffer; not a timing assertion
+
+        kill(process.processIdentifier, SIGTERM)
+        try await waitUntil("the first SIGTERM stops the feed and the sinks drain", limit: .seconds(60)) { collected.text.contains("feed stopped") }
+        #expect(process.isRunning, "the drain waits for the client that does not read")
+        let started = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        try await waitUntil("the process exits after the second SIGTERM", limit: .seconds(60)) { !process.isRunning }
+        let elapsed = ContinuousClock.now - started
+        errors.fileHandleForReading.readabilityHandler = nil
+        let log = collected.text
+        print("second SIGTERM to exit: \(elapsed); exit status \(process.terminationStatus) (shutdown.timeout 10m)")
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130, "documented in docs/operations.md")
+        #expect(log.contains("second SIGTERM: exiting now without draining"))
+        #expect(!log.contains("engine stopped"), "the graceful drain had not finished: the second signal ended it")
+        withExtendedLifetime(stalled) {}
     }
 
     /// Whether `task` finishes within `limit` (a hang guard that returns even if the task never ends).

@@ -76,9 +76,13 @@ final class ClientHub: Sendable {
         return (out, count)
     }
 
-    /// Flushes and closes every client (graceful shutdown).
+    /// Writes every client what it was queued, then closes it (graceful shutdown); returns when
+    /// all are closed. Bounded by the engine's shutdown deadline, which cancels the wait and
+    /// closes the clients still behind (their queued events count as `disconnected`).
     func closeAll() async {
         let handles = clients.withLock { Array($0.values) }
-        for handle in handles { try? await handle.close() }
+        await withDiscardingTaskGroup { group in
+            for handle in handles { group.addTask { await handle.finish() } }
+        }
     }
 }

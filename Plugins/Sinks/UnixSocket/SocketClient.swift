@@ -42,8 +42,17 @@ final class SocketClient: ChannelInboundHandler {
             channel.eventLoop.execute { client.value.enqueue(batches) }
         }
 
-        func close() async throws {
-            try await channel.close()
+        /// Graceful end: the client gets everything queued for it, then the socket closes. Waits
+        /// until it has (a client that stops reading holds this up); cancellation closes at once.
+        func finish() async {
+            let client = self.client
+            let channel = self.channel
+            channel.eventLoop.execute { client.value.finish() }
+            await withTaskCancellationHandler {
+                try? await channel.closeFuture.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         }
     }
 
@@ -59,6 +68,11 @@ final class SocketClient: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// The `conflate`/`demote` state; `.ticks` for a client that keeps up.
     private var lag = LaggingClient()
+    /// This client's part of the sink's queue-depth figures (events queued or held in the snapshot).
+    private var depth: Counter?
+    /// Set by ``finish()``: close once the queue is written.
+    private var finishing = false
+    private var closingOutput = false
 
     init(hub: ClientHub) {
         self.hub = hub
@@ -74,6 +88,7 @@ final class SocketClient: ChannelInboundHandler {
             return
         }
         self.handle = handle
+        depth = hub.runtime.stats.clientQueues.register()
         writeStatus("connected", "Connected Successfully", context: context)
         context.flush()
     }
@@ -84,7 +99,14 @@ final class SocketClient: ChannelInboundHandler {
         queue.removeAll()
         queuedEvents = 0
         queuedBytes = 0
+        if let depth { hub.runtime.stats.clientQueues.unregister(depth) }
+        depth = nil
         self.context = nil
+    }
+
+    /// Publishes the queue depth for `/metrics` (one relaxed store).
+    private func publishDepth() {
+        depth?.set(queuedEvents + lag.latest.count)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -144,6 +166,7 @@ final class SocketClient: ChannelInboundHandler {
     /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
     func enqueue(_ buffer: ByteBuffer, events: Int) {
         guard let context else { return }
+        defer { publishDepth() }
         if lag.level > .ticks {
             // Encoded before this client fell behind: lines cannot be conflated, so they go as a gap.
             droppedSinceAnnounce += events
@@ -196,6 +219,7 @@ final class SocketClient: ChannelInboundHandler {
     /// One drain's batches for a lagging client: absorbed into its latest-per-symbol snapshot.
     func enqueue(_ batches: [EventBatch]) {
         guard let context, let handle else { return }
+        defer { publishDepth() }
         let subscription = handle.subscription
         guard lag.level > .ticks else {
             // Promoted back while these were on their way: encode them like the hub does.
@@ -284,12 +308,41 @@ final class SocketClient: ChannelInboundHandler {
             context.flush()
             hub.runtime.stats.delivered.add(delivered)
         }
+        if finishing, queue.isEmpty { closeIfFinished(context: context) }
+    }
+
+    /// Graceful shutdown (the sink's inlet is drained and nothing more is enqueued): writes what is
+    /// queued (a lagging client's pending snapshot too), then half-closes once NIO has written it
+    /// all, and closes. A client that never reads keeps the socket open until cancelled.
+    func finish() {
+        guard let context, !finishing else { return }
+        finishing = true
+        if !lag.latest.isEmpty {
+            announceGap(context: context)
+            let (snapshot, events) = lag.takeSnapshot(allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(snapshot), promise: nil)
+            context.flush()
+            hub.runtime.stats.delivered.add(events)
+            publishDepth()
+        }
+        closeIfFinished(context: context)
+    }
+
+    private func closeIfFinished(context: ChannelHandlerContext) {
+        guard finishing, queue.isEmpty, !closingOutput else { return }
+        closingOutput = true
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        // `.output` waits for the pending writes before shutting the write side.
+        context.close(mode: .output, promise: written)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             flushQueue(context: context)
             if lag.level > .ticks { evaluateLag(context: context) }
+            publishDepth()
         }
         context.fireChannelWritabilityChanged()
     }

@@ -102,9 +102,15 @@ extension Engine {
         }
         let inlets = state.withLock { state in new.sinks.compactMap { state.sinks[$0.name]?.inlet } }
         fanout.setInlets(inlets)
+        // A stopped sink drains what it accepted, bounded like a shutdown: a sink held up by its
+        // destination (a socket client that stopped reading) must not hold up the reload.
+        for sink in stoppedSinks { sink.inlet.close() }
+        let drainLimit = new.configuration.shutdown.timeout
         for sink in stoppedSinks {
-            sink.inlet.close()
-            await sink.task?.value
+            if await !finishes(by: .now + drainLimit, { await sink.task?.value }) {
+                logger.warning("sink \(sink.plan.name): still draining after \(drainLimit) (shutdown.timeout); stopped")
+                sink.task?.cancel()
+            }
         }
 
         policies.set(new.policies)

@@ -1,3 +1,4 @@
+import NIOCore
 public import TickRouterConfig
 import Synchronization
 
@@ -101,10 +102,101 @@ public final class SinkStats: Sendable {
     public let link = SinkLinkStats()
     /// Slow-client level changes (`demoted` / `promoted` status lines sent).
     public let clientTransitions = Counter()
+    /// Time from a frame being read to the sink having written or handed off its batch.
+    public let latency = LatencyHistogram()
+    /// Queue depth of each connected client, for sinks that queue per client (unix-socket).
+    public let clientQueues = ClientQueueDepths()
 
     public init(name: String) { self.name = name }
 
     @inline(__always) public func drop(_ reason: DropReason, _ count: Int) { dropped.add(reason.rawValue, count) }
+
+    /// Records, once per batch, how long ago each batch's frame was read. Sinks call it after
+    /// writing or handing off one drain's batches. Batches without a read time are skipped.
+    public func recordHandoff(_ batches: [EventBatch]) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        for batch in batches where batch.receivedAt != 0 {
+            latency.record(nanoseconds: now &- min(now, batch.receivedAt))
+        }
+    }
+}
+
+/// A fixed-bucket latency histogram of relaxed atomics: recording is a bucket search and two
+/// atomic adds, with no allocation. Exported as a Prometheus histogram in seconds.
+public final class LatencyHistogram: Sendable {
+    /// Upper bounds of the buckets in nanoseconds, 10 µs to 10 s; one more bucket takes the rest (`+Inf`).
+    public static let boundsNanoseconds: [UInt64] = [
+        10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+        1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
+        100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000, 10_000_000_000,
+    ]
+    private let buckets: [Counter]
+    private let sumNanoseconds = Counter()
+
+    public init() { buckets = (0...Self.boundsNanoseconds.count).map { _ in Counter() } }
+
+    @inline(__always) public func record(nanoseconds: UInt64) {
+        var index = 0
+        while index < Self.boundsNanoseconds.count, nanoseconds > Self.boundsNanoseconds[index] { index += 1 }
+        buckets[index].add(1)
+        sumNanoseconds.add(Int(truncatingIfNeeded: min(nanoseconds, UInt64(Int.max))))
+    }
+
+    /// The counts now (not cumulative; the last one is above every bound) and their sum.
+    public var snapshot: Snapshot { Snapshot(counts: buckets.map(\.load), sumNanoseconds: sumNanoseconds.load) }
+
+    /// The histogram at one instant.
+    public struct Snapshot: Sendable, Equatable {
+        /// Per bucket, not cumulative; one more than ``LatencyHistogram/boundsNanoseconds``.
+        public var counts: [Int]
+        public var sumNanoseconds: Int
+
+        public var count: Int { counts.reduce(0, +) }
+
+        /// The upper bound (ns) of the bucket holding quantile `q` (0...1); nil when empty,
+        /// `UInt64.max` when it lies above the last bound.
+        public func quantile(_ q: Double) -> UInt64? {
+            let total = count
+            guard total > 0 else { return nil }
+            let rank = max(1, Int((Double(total) * q).rounded(.up)))
+            var seen = 0
+            for (index, bucketCount) in counts.enumerated() {
+                seen += bucketCount
+                if seen >= rank { return index < LatencyHistogram.boundsNanoseconds.count ? LatencyHistogram.boundsNanoseconds[index] : .max }
+            }
+            return .max
+        }
+    }
+}
+
+/// The queue depth of every connected client of one sink, read together as an aggregate
+/// (labels stay bounded: the sink, never the client). Each client stores its depth in its own
+/// counter when its queue changes; a scrape sums them and takes the deepest.
+public final class ClientQueueDepths: Sendable {
+    private let depths = Mutex<[ObjectIdentifier: Counter]>([:])
+
+    public init() {}
+
+    /// A counter for a new client's queue depth (events), part of the aggregate until ``unregister(_:)``.
+    public func register() -> Counter {
+        let depth = Counter()
+        depths.withLock { $0[ObjectIdentifier(depth)] = depth }
+        return depth
+    }
+
+    public func unregister(_ depth: Counter) {
+        _ = depths.withLock { $0.removeValue(forKey: ObjectIdentifier(depth)) }
+    }
+
+    /// Events queued over all clients, and in the deepest client queue.
+    public var aggregate: (total: Int, deepest: Int) {
+        depths.withLock { depths in
+            depths.values.reduce((0, 0)) { result, depth in
+                let events = depth.load
+                return (result.0 + events, max(result.1, events))
+            }
+        }
+    }
 }
 
 /// Every live figure of an engine. Counters are updated per batch; readers take snapshots.

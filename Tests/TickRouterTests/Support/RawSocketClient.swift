@@ -69,6 +69,13 @@ final class RawSocketClient: @unchecked Sendable {
         return lines
     }
 
+    /// Bytes received and not read yet (`FIONREAD`).
+    var unreadBytes: Int {
+        var count: Int32 = 0
+        _ = ioctl(descriptor, UInt(FIONREAD), &count)
+        return Int(count)
+    }
+
     deinit { close(descriptor) }
 }
 
