@@ -93,8 +93,17 @@ public struct AdminSnapshot: Codable, Sendable, Equatable {
         public var clients: Int
         /// Events accepted but not yet taken by the sink.
         public var queuedEvents: Int
+        /// Frame received → written by the sink, since start: the upper bounds (µs) of the
+        /// histogram buckets holding the median and the 99th percentile; nil before any batch.
+        public var latencyP50Micros: Int?
+        public var latencyP99Micros: Int?
 
-        public init(name: String, type: String, accepted: Int, delivered: Int, dropped: [String: Int], clients: Int, queuedEvents: Int) {
+        public init(
+            name: String, type: String, accepted: Int, delivered: Int, dropped: [String: Int], clients: Int, queuedEvents: Int,
+            latencyP50Micros: Int? = nil, latencyP99Micros: Int? = nil
+        ) {
+            self.latencyP50Micros = latencyP50Micros
+            self.latencyP99Micros = latencyP99Micros
             self.name = name
             self.type = type
             self.accepted = accepted
@@ -141,12 +150,18 @@ extension AdminSnapshot {
         let queued = engine.queuedEventsPerSink
         sinks = zip(plan.sinks, stats.sinks).enumerated().map { index, pair in
             let (sink, figures) = pair
+            let latency = figures.latency.snapshot
             return SinkFigures(
                 name: sink.name, type: sink.type, accepted: figures.accepted.load, delivered: figures.delivered.load,
                 dropped: Self.nonZero(figures.dropped.snapshot), clients: figures.clients.load,
-                queuedEvents: index < queued.count ? queued[index] : figures.queuedEvents.load
+                queuedEvents: index < queued.count ? queued[index] : figures.queuedEvents.load,
+                latencyP50Micros: Self.micros(latency.quantile(0.5)), latencyP99Micros: Self.micros(latency.quantile(0.99))
             )
         }
+    }
+
+    private static func micros(_ nanoseconds: UInt64?) -> Int? {
+        nanoseconds.map { $0 == .max ? Int.max : Int($0 / 1000) }
     }
 
     private static func nonZero(_ pairs: [(reason: String, count: Int)]) -> [String: Int] {

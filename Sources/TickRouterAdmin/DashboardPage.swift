@@ -1,6 +1,6 @@
 /// The live dashboard served at `/`: one self-contained page (inline CSS and JS, no CDN) that polls
 /// `/api/stats` every second and shows connection states, symbols per connection, per-channel and
-/// per-sink rates, drops and read lag, with small canvas charts of the last two minutes.
+/// per-sink rates, drops, latency and read lag, with small canvas charts of the last two minutes.
 enum DashboardPage {
     static let html = #"""
 <!doctype html>
@@ -48,7 +48,7 @@ enum DashboardPage {
   </section>
   <section>
     <h2>Sinks</h2>
-    <table id="sinks"><thead><tr><th class="l">sink</th><th class="l">type</th><th>in/s</th><th>out/s</th><th>queued</th><th>clients</th><th class="l">dropped</th></tr></thead><tbody></tbody></table>
+    <table id="sinks"><thead><tr><th class="l">sink</th><th class="l">type</th><th>in/s</th><th>out/s</th><th>queued</th><th>clients</th><th>latency p50</th><th>p99</th><th class="l">dropped</th></tr></thead><tbody></tbody></table>
   </section>
 </main>
 <script>
@@ -61,6 +61,7 @@ const palette = ["#58a6ff", "#3fb950", "#d29922", "#bc8cff", "#f85149", "#39c5cf
 
 function text(tag, value, cls) { const el = document.createElement(tag); el.textContent = value; if (cls) el.className = cls; return el; }
 function row(cells) { const tr = document.createElement("tr"); for (const c of cells) tr.appendChild(c); return tr; }
+function micros(n) { if (n === null || n === undefined) return "–"; if (n >= 9e18) return "> 10 s"; if (n >= 1e6) return "≤ " + (n / 1e6).toFixed(1) + " s"; if (n >= 1e3) return "≤ " + (n / 1e3).toFixed(1) + " ms"; return "≤ " + n + " µs"; }
 function fmt(n) { if (n === null || n === undefined) return "–"; if (n >= 1e6) return (n / 1e6).toFixed(2) + "M"; if (n >= 1e4) return (n / 1e3).toFixed(1) + "k"; return Math.round(n).toString(); }
 function reasons(map) { const parts = Object.entries(map || {}).map(([k, v]) => k + " " + fmt(v)); return parts.length ? parts.join(", ") : "–"; }
 function rate(now, before, key, name, field, seconds) {
@@ -112,7 +113,8 @@ function render(now, health) {
     const r = rate(now, previous, "sinks", s.name, "name", seconds);
     if (r) { (outHistory[s.name] = outHistory[s.name] || []).push(r.delivered); if (outHistory[s.name].length > HISTORY) outHistory[s.name].shift(); }
     return row([text("td", s.name), text("td", s.type, "l"), text("td", r ? fmt(r.accepted) : "–"), text("td", r ? fmt(r.delivered) : "–"), text("td", fmt(s.queuedEvents)),
-      text("td", fmt(s.clients)), text("td", reasons(s.dropped), Object.keys(s.dropped || {}).length ? "l drop" : "l")]);
+      text("td", fmt(s.clients)), text("td", micros(s.latencyP50Micros)), text("td", micros(s.latencyP99Micros)),
+      text("td", reasons(s.dropped), Object.keys(s.dropped || {}).length ? "l drop" : "l")]);
   }));
   if (previous) { inHistory.push(totalIn); if (inHistory.length > HISTORY) inHistory.shift(); }
   draw(document.getElementById("chart-in"), [{ name: "events in", values: inHistory }]);

@@ -33,15 +33,24 @@ public enum TopView {
             ], widths: [10, 10, 10, 12, 12, 30])
         }
         out += "\n"
-        out += row(["SINK", "TYPE", "IN/S", "OUT/S", "QUEUED", "CLIENTS", "DROPPED"], widths: [14, 12, 10, 10, 9, 8, 40])
+        out += row(["SINK", "TYPE", "IN/S", "OUT/S", "QUEUED", "CLIENTS", "P50", "P99", "DROPPED"], widths: [14, 12, 10, 10, 9, 8, 10, 10, 40])
         for sink in now.sinks {
             let old = previous?.sinks.first { $0.name == sink.name }
             out += row([
                 sink.name, sink.type, rate(sink.accepted, old?.accepted), rate(sink.delivered, old?.delivered), "\(sink.queuedEvents)", "\(sink.clients)",
-                reasons(sink.dropped),
-            ], widths: [14, 12, 10, 10, 9, 8, 40])
+                latency(sink.latencyP50Micros), latency(sink.latencyP99Micros), reasons(sink.dropped),
+            ], widths: [14, 12, 10, 10, 9, 8, 10, 10, 40])
         }
         return out
+    }
+
+    /// A histogram bucket bound in µs, as `≤ 2.5ms`.
+    static func latency(_ micros: Int?) -> String {
+        guard let micros else { return "-" }
+        if micros == .max { return "> 10s" }
+        if micros >= 1_000_000 { return "≤ \(micros / 1_000_000)s" }
+        if micros >= 1000 { return "≤ " + String(format: "%.1f", Double(micros) / 1000) + "ms" }
+        return "≤ \(micros)µs"
     }
 
     static func reasons(_ map: [String: Int]) -> String {

@@ -270,6 +270,7 @@ struct AdminTests {
         }
         #expect(dom.contains(#"class="l state-streaming">streaming</td>"#))
         #expect(dom.contains("<td>unix-socket</td>"), "the sink table is filled")
+        #expect(dom.contains("<td>≤ "), "a sink shows its latency percentiles")
     }
 
     // MARK: helpers
