@@ -19,6 +19,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Accept only this API key (repeatable); default: any key.") var apiKey: [String] = []
     @Option(help: "Replay an NDJSON recording instead of generating.") var replay: String?
     @Option(help: "Replay speed factor.") var speed: Double = 1
+    @Option(
+        help: "Render this many events once and send them round and round with fresh q and t (benchmarks; 0 = render live)."
+    ) var pregenerated = 0
+    @Option(help: "Frames queued per client before it is dropped as a slow consumer.") var maxPendingFrames = 1000
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -26,7 +30,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = Simulator(
             configuration: SimulatorConfiguration(
                 host: host, port: port, symbols: [], symbolCount: symbols, rate: rate, eventsPerFrame: eventsPerFrame, seed: seed,
-                apiKeys: apiKey.isEmpty ? nil : Set(apiKey), replay: replay, speed: speed
+                apiKeys: apiKey.isEmpty ? nil : Set(apiKey), replay: replay, speed: speed,
+                maxPendingFrames: maxPendingFrames, pregenerated: pregenerated
             ),
             logger: logger
         )

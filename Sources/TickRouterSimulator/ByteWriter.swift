@@ -22,29 +22,23 @@ struct ByteWriter {
 
     @inline(__always) mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
-    /// Appends an unsigned decimal integer.
+    /// Appends an unsigned decimal integer (digits formed on the stack, then one append).
     mutating func appendUInt(_ value: UInt64) {
         if value < 10 {
             bytes.append(48 &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits = 0
-        var probe = value
-        while probe > 0 {
-            digits &+= 1
-            probe /= 10
-        }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(48, count: digits))
-        bytes.withUnsafeMutableBufferPointer { buffer in
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = 20
             var v = value
-            var index = start + digits - 1
-            while v > 0 {
+            repeat {
                 let (q, r) = v.quotientAndRemainder(dividingBy: 10)
-                buffer[index] = 48 &+ UInt8(truncatingIfNeeded: r)
                 index &-= 1
+                buffer[index] = 48 &+ UInt8(truncatingIfNeeded: r)
                 v = q
-            }
+            } while v > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index..<20]))
         }
     }
 

@@ -20,6 +20,11 @@ extension SimulatorCore {
             OtherMarket(market: $0, source: $0.makeSource(seed: configuration.seed))
         }
         let otherRate = Double(max(0, configuration.otherMarketsRate))
+        var pregenerated: PregeneratedSource?
+        if configuration.pregenerated > 0 {
+            generator.sync(with: symbols)
+            pregenerated = PregeneratedSource(generator: &generator, count: configuration.pregenerated, nowNanos: wallClockNanos())
+        }
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(1))
             let now = clock.now
@@ -37,7 +42,7 @@ extension SimulatorCore {
                     others[index].tick(rate: otherRate, dt: dt, core: self)
                 }
             }
-            generator.sync(with: symbols)
+            if pregenerated == nil { generator.sync(with: symbols) }
             carry += rate * dt
             fmvCarry += fmvRate * dt
             let count = Int(carry)
@@ -46,7 +51,12 @@ extension SimulatorCore {
             fmvCarry -= Double(fmvCount)
             guard count + fmvCount > 0 else { continue }
             batch.removeAll()
-            generator.emit(count: count, fmvCount: fmvCount, nowNanos: wallClockNanos(), into: &batch)
+            if pregenerated != nil {
+                // The pool carries FMV at its own share already.
+                pregenerated!.emit(count: count + fmvCount, nowNanos: wallClockNanos(), into: &batch)
+            } else {
+                generator.emit(count: count, fmvCount: fmvCount, nowNanos: wallClockNanos(), into: &batch)
+            }
             fanOut(batch)
         }
     }

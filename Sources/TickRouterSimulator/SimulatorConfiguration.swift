@@ -29,6 +29,10 @@ public struct SimulatorConfiguration: Sendable {
     /// Events/s generated for each other market (options, forex, crypto, indices, futures) while
     /// at least one client is connected to one of its paths; FMV on top at about 5% of it.
     public var otherMarketsRate: Int = 5_000
+    /// When above 0, this many stock events are rendered once at start and sent round and round
+    /// with fresh sequence numbers and times (benchmarks: the simulator then costs a copy per
+    /// event). Symbols clients add later get no events in this mode.
+    public var pregenerated: Int = 0
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -43,7 +47,8 @@ public struct SimulatorConfiguration: Sendable {
         replay: String? = nil,
         speed: Double = 1,
         maxPendingFrames: Int = 1000,
-        otherMarketsRate: Int = 5_000
+        otherMarketsRate: Int = 5_000,
+        pregenerated: Int = 0
     ) {
         self.host = host
         self.port = port
@@ -57,6 +62,7 @@ public struct SimulatorConfiguration: Sendable {
         self.speed = speed
         self.maxPendingFrames = maxPendingFrames
         self.otherMarketsRate = otherMarketsRate
+        self.pregenerated = pregenerated
     }
 
     /// The initial universe: `symbols` (deduplicated, order kept) padded with `SYM0001`, ...

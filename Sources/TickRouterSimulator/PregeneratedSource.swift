@@ -1,0 +1,124 @@
+/// A pool of events rendered once at start-up and sent round and round, so the simulator can feed
+/// a router at millions of events a second without being the bottleneck (benchmarks).
+///
+/// Each copy out of the pool gets a fresh sequence number (`q`, or `i` for NOI) — consecutive per
+/// (channel, symbol) as always, so loss stays measurable — and a fresh `t` in the unit the event
+/// was rendered with. Everything else (prices, sizes, bar windows) repeats with the pool.
+struct PregeneratedSource {
+    /// Where the two patched values of one pool event sit in the pool's bytes.
+    private struct Slot {
+        var event: EventBatch.Ref
+        /// Offset and length of the sequence digits.
+        var sequenceStart: Int32
+        var sequenceLength: Int32
+        /// Offset and length of the time digits (length 0: the event has no `t`).
+        var timeStart: Int32
+        var timeLength: Int32
+        /// The time's unit as a divisor of nanoseconds (1, 1_000 or 1_000_000).
+        var timeDivisor: Int64
+    }
+
+    private let pool: [UInt8]
+    private let slots: [Slot]
+    private var next = 0
+    /// `sequences[channel][symbol]` = last sequence number sent.
+    private var sequences: [[UInt64]]
+
+    /// Renders `count` events of the generator's usual mix (and FMV at 5% of it) for its universe.
+    init(generator: inout MarketGenerator, count: Int, nowNanos: Int64) {
+        var batch = EventBatch()
+        batch.writer = ByteWriter(capacity: count * 160)
+        generator.emit(count: max(1, count), fmvCount: max(1, count / 20), nowNanos: nowNanos, into: &batch)
+        pool = batch.writer.bytes
+        var slots: [Slot] = []
+        slots.reserveCapacity(batch.events.count)
+        // Interleave FMV (rendered last) with the rest so every stretch of the pool has the same mix.
+        let realtime = batch.events.filter { $0.channel != UInt8(SimChannel.FMV.rawValue) }
+        let fmv = batch.events.filter { $0.channel == UInt8(SimChannel.FMV.rawValue) }
+        let stride = max(1, realtime.count / max(1, fmv.count))
+        var fmvIndex = 0
+        for (index, event) in realtime.enumerated() {
+            slots.append(Self.slot(for: event, in: batch.writer.bytes))
+            if index % stride == stride - 1, fmvIndex < fmv.count {
+                slots.append(Self.slot(for: fmv[fmvIndex], in: batch.writer.bytes))
+                fmvIndex += 1
+            }
+        }
+        self.slots = slots
+        sequences = Array(repeating: Array(repeating: 0, count: generator.symbolCount), count: SimChannel.count)
+    }
+
+    /// Finds the sequence and time values of a rendered event.
+    private static func slot(for event: EventBatch.Ref, in bytes: [UInt8]) -> Slot {
+        let start = Int(event.start)
+        let end = start + Int(event.length)
+        let sequenceKey: UInt8 = event.channel == UInt8(SimChannel.NOI.rawValue) ? UInt8(ascii: "i") : UInt8(ascii: "q")
+        let sequence = value(of: sequenceKey, in: bytes, from: start, to: end) ?? (start, 0)
+        let time = value(of: UInt8(ascii: "t"), in: bytes, from: start, to: end) ?? (start, 0)
+        let divisor: Int64 =
+            switch time.length {
+            case 19: 1
+            case 16: 1_000
+            default: 1_000_000
+            }
+        return Slot(
+            event: event, sequenceStart: Int32(sequence.start), sequenceLength: Int32(sequence.length),
+            timeStart: Int32(time.start), timeLength: Int32(time.length), timeDivisor: divisor
+        )
+    }
+
+    /// The digits of the integer value of the one-letter key `key`, e.g. `"q":123`.
+    private static func value(of key: UInt8, in bytes: [UInt8], from start: Int, to end: Int) -> (start: Int, length: Int)? {
+        var index = start
+        while index + 4 < end {
+            if bytes[index] == UInt8(ascii: "\""), bytes[index + 1] == key, bytes[index + 2] == UInt8(ascii: "\""),
+                bytes[index + 3] == UInt8(ascii: ":"), bytes[index + 4] &- UInt8(ascii: "0") < 10
+            {
+                var digitsEnd = index + 4
+                while digitsEnd < end, bytes[digitsEnd] &- UInt8(ascii: "0") < 10 { digitsEnd += 1 }
+                return (index + 4, digitsEnd - index - 4)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Appends the next `count` pool events to `batch`, each with its next sequence number and `now` as its time.
+    mutating func emit(count: Int, nowNanos: Int64, into batch: inout EventBatch) {
+        guard !slots.isEmpty else { return }
+        pool.withUnsafeBufferPointer { pool in
+            for _ in 0..<count {
+                let slot = slots[next]
+                next = next == slots.count - 1 ? 0 : next + 1
+                let channel = Int(slot.event.channel)
+                let symbol = Int(slot.event.symbol)
+                sequences[channel][symbol] &+= 1
+                let start = batch.writer.count
+                var cursor = Int(slot.event.start)
+                let end = cursor + Int(slot.event.length)
+                // Sequence and time in the order they appear in the event.
+                let sequenceFirst = slot.timeLength == 0 || slot.sequenceStart < slot.timeStart
+                for part in 0..<2 {
+                    let patchSequence = (part == 0) == sequenceFirst
+                    let patchStart = Int(patchSequence ? slot.sequenceStart : slot.timeStart)
+                    let patchLength = Int(patchSequence ? slot.sequenceLength : slot.timeLength)
+                    guard patchLength > 0 else { continue }
+                    batch.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: pool[cursor..<patchStart]))
+                    if patchSequence {
+                        batch.writer.appendUInt(sequences[channel][symbol])
+                    } else {
+                        batch.writer.appendUInt(UInt64(nowNanos / slot.timeDivisor))
+                    }
+                    cursor = patchStart + patchLength
+                }
+                batch.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: pool[cursor..<end]))
+                batch.events.append(
+                    EventBatch.Ref(
+                        start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: batch.writer.count - start),
+                        channel: slot.event.channel, symbol: slot.event.symbol
+                    )
+                )
+            }
+        }
+    }
+}
