@@ -1,11 +1,14 @@
-public import Foundation
-import NIOCore
-import NIOPosix
+import Foundation
+public import NIOCore
+import Synchronization
 public import TickRouter
 public import TickRouterConfig
 
 /// A consumer of the Unix-socket sink: subscribes with the provider's action, reads one event per
 /// line and checks that sequence numbers are consecutive per (channel, symbol).
+///
+/// It reads with blocking calls on a thread of its own, a megabyte at a time, and decodes each line
+/// in place, so one tap keeps up with millions of lines a second (it is the benchmarks' reader).
 public struct TapClient: Sendable {
     /// What a tap saw.
     public struct Summary: Sendable, Equatable {
@@ -14,11 +17,19 @@ public struct TapClient: Sendable {
         public var gaps = 0
         /// Sequence numbers skipped in total.
         public var missing = 0
-        /// Status lines received (`status` field values).
+        /// Status lines received (`status` field values), the first ``maxStatuses`` of them.
         public var statuses: [String] = []
+        /// Status lines received in all.
+        public var statusCount = 0
         public var perChannel: [String: Int] = [:]
         /// Lines that were not valid JSON events.
         public var malformed = 0
+
+        public static let maxStatuses = 10_000
+    }
+
+    public struct ConnectError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public var socketPath: String
@@ -31,106 +42,212 @@ public struct TapClient: Sendable {
         self.market = market
     }
 
-    /// Connects, subscribes and reads until `duration` elapses (or forever when nil).
-    /// `onLine` sees every line, its decoded record, and a gap description when one was found.
+    /// Connects, subscribes and reads until `duration` elapses (or forever when nil), the server
+    /// closes the socket, or the task is cancelled.
+    ///
+    /// - Parameters:
+    ///   - onLine: called with every line, its decoded record and the gap it revealed, if any.
+    ///     Without it no per-line buffer is made.
+    ///   - onGap: called with a description of every sequence gap.
     public func run(
-        for duration: Duration?, onLine: @escaping @Sendable (ByteBuffer, EventRecord?, String?) -> Void = { _, _, _ in }
+        for duration: Duration?, onLine: (@Sendable (ByteBuffer, EventRecord?, String?) -> Void)? = nil,
+        onGap: (@Sendable (String) -> Void)? = nil
     ) async throws -> Summary {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let market = self.market
-        let request = #"{"action":"subscribe","params":"# + "\"\(subscribe)\"}\n"
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: request))
-            return try await withThrowingTaskGroup(of: Summary?.self) { group in
-                group.addTask {
-                    var tracker = SequenceTracker(market: market)
-                    var pending = ByteBuffer()
-                    do {
-                        // Chunks, not lines, cross the async boundary; lines are split here.
-                        for try await var chunk in inbound {
-                            pending.writeBuffer(&chunk)
-                            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                                let line = pending.readSlice(length: newline - pending.readerIndex)!
-                                pending.moveReaderIndex(forwardBy: 1)
-                                let gap = tracker.consume(line)
-                                onLine(line, tracker.lastRecord, gap)
-                            }
-                            pending.discardReadBytes()
-                            if Task.isCancelled { break }
-                        }
-                    } catch {
-                        // Closed or cancelled: report what was read.
-                    }
-                    return tracker.summary
-                }
-                if let duration {
-                    group.addTask {
-                        try await Task.sleep(for: duration)
-                        return nil
-                    }
-                }
-                var result = Summary()
-                while let next = try? await group.next() {
-                    if let summary = next {
-                        result = summary
-                        break
-                    }
-                    // The timer fired: close the socket so the reader finishes with what it saw.
-                    try? await channel.channel.close()
-                }
-                group.cancelAll()
-                return result
-            }
+        let fd = try connect()
+        let request = Array((#"{"action":"subscribe","params":"# + "\"\(subscribe)\"}\n").utf8)
+        guard request.withUnsafeBytes({ Self.writeAll(fd, $0) }) else {
+            close(fd)
+            throw ConnectError(description: "cannot send the subscription to \(socketPath): \(String(cString: strerror(errno)))")
         }
+        let stop = StopFlag()
+        let deadline = duration.map { ContinuousClock.now + $0 }
+        let market = self.market
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Summary, Never>) in
+                let thread = Thread {
+                    var reader = LineReader(fd: fd, market: market)
+                    let summary = reader.run(deadline: deadline, stop: stop, onGap: onGap, onLine: onLine)
+                    close(fd)
+                    continuation.resume(returning: summary)
+                }
+                thread.name = "tap"
+                thread.start()
+            }
+        } onCancel: {
+            stop.set()
+        }
+    }
+
+    private func connect() throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ConnectError(description: "socket(): \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = Array(socketPath.utf8)
+        guard path.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw ConnectError(description: "socket path too long: \(socketPath)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path)
+            raw[path.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ConnectError(description: "cannot connect to \(socketPath): \(reason)")
+        }
+        return fd
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
     }
 }
 
-/// Tracks per-(channel, symbol) sequence numbers over lines of the Unix-socket stream.
+/// Set once to stop a blocking reader.
+private final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// The tap's blocking read loop: big reads, lines split in place, one tracker.
+private struct LineReader {
+    let fd: Int32
+    var tracker: SequenceTracker
+
+    init(fd: Int32, market: Market) {
+        self.fd = fd
+        tracker = SequenceTracker(market: market)
+    }
+
+    mutating func run(
+        deadline: ContinuousClock.Instant?, stop: StopFlag, onGap: (@Sendable (String) -> Void)?,
+        onLine: (@Sendable (ByteBuffer, EventRecord?, String?) -> Void)?
+    ) -> TapClient.Summary {
+        let capacity = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        var filled = 0
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while !stop.isSet {
+            var timeout: Int32 = 100
+            if let deadline {
+                let left = deadline - .now
+                if left <= .zero { break }
+                timeout = Int32(min(100, max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+            }
+            let ready = poll(&poller, 1, timeout)
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { continue }
+            if filled == capacity {
+                // A line longer than the buffer: count it as malformed and drop it.
+                tracker.countMalformed()
+                filled = 0
+            }
+            let count = read(fd, buffer.baseAddress! + filled, capacity - filled)
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            guard count > 0 else { break }  // closed by the server
+            filled += count
+            var lineStart = 0
+            while lineStart < filled, let newline = memchr(buffer.baseAddress! + lineStart, 0x0A, filled - lineStart) {
+                let lineEnd = buffer.baseAddress!.distance(to: newline)
+                let gap = tracker.consume(UnsafeRawBufferPointer(buffer), line: lineStart..<lineEnd)
+                if let gap { onGap?(gap) }
+                if let onLine { onLine(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: buffer[lineStart..<lineEnd])), tracker.lastRecord, gap) }
+                lineStart = lineEnd + 1
+            }
+            if lineStart > 0 {
+                let rest = filled - lineStart
+                if rest > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + lineStart, rest) }
+                filled = rest
+            }
+        }
+        return tracker.summary
+    }
+}
+
+/// Tracks per-(channel, symbol) sequence numbers over lines of the Unix-socket stream, without an
+/// allocation per line.
 struct SequenceTracker {
     private var decoder: FrameDecoder
-    private var last: [UInt64: Int64] = [:]
-    private(set) var summary = TapClient.Summary()
+    /// `last[channelSlot][symbol]`: the last sequence seen, -1 for none yet.
+    private var last: [[Int64]]
+    private var perChannel: [Int]
+    private var records: [EventRecord] = []
+    private var statuses: [ProviderStatus] = []
+    private var counts = TapClient.Summary()
     private(set) var lastRecord: EventRecord?
     private let symbols = SymbolTable()
 
     init(market: Market) {
         decoder = FrameDecoder(market: market, symbols: symbols)
+        last = Array(repeating: [], count: FeedChannel.count + 1)
+        perChannel = Array(repeating: 0, count: FeedChannel.count + 1)
+        records.reserveCapacity(1)
+        statuses.reserveCapacity(1)
     }
 
-    /// Consumes one line; returns a description of the gap it revealed, if any.
-    mutating func consume(_ line: ByteBuffer) -> String? {
+    var summary: TapClient.Summary {
+        var summary = counts
+        for (slot, count) in perChannel.enumerated() where count > 0 {
+            summary.perChannel[slot < FeedChannel.count ? (FeedChannel(rawValue: UInt8(slot))?.code ?? "?") : "?"] = count
+        }
+        return summary
+    }
+
+    mutating func countMalformed() { counts.malformed += 1 }
+
+    /// Consumes one line, `line` of `buffer` (the bytes around it speed up decoding and are never
+    /// read as part of it); returns a description of the gap it revealed, if any.
+    mutating func consume(_ buffer: UnsafeRawBufferPointer, line: Range<Int>) -> String? {
         lastRecord = nil
-        let result = line.withUnsafeReadableBytes { decoder.decodeEvent($0) }
-        guard case .success(let decoded) = result else {
-            summary.malformed += 1
+        records.removeAll(keepingCapacity: true)
+        statuses.removeAll(keepingCapacity: true)
+        guard !line.isEmpty, decoder.decodeEvent(in: buffer, range: line, into: &records, statuses: &statuses) == nil else {
+            counts.malformed += 1
             return nil
         }
-        guard let record = decoded else {
+        guard let record = records.first else {
             // A status line: the decoder returns no record for it.
-            if let text = line.getString(at: line.readerIndex, length: line.readableBytes),
-                let data = text.data(using: .utf8),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let status = object["status"] as? String
-            {
-                summary.statuses.append(status)
+            if let status = statuses.first {
+                counts.statusCount += 1
+                if counts.statuses.count < TapClient.Summary.maxStatuses { counts.statuses.append(status.status) }
             }
             return nil
         }
         lastRecord = record
-        summary.events += 1
-        let code = record.channel?.code ?? "?"
-        summary.perChannel[code, default: 0] += 1
+        counts.events += 1
+        let slot = record.channelCode < FeedChannel.count ? Int(record.channelCode) : FeedChannel.count
+        perChannel[slot] += 1
         guard record.flags & EventRecord.Flags.hasSequence != 0 else { return nil }
-        let key = UInt64(record.channelCode) << 32 | UInt64(record.symbol)
-        defer { last[key] = record.sequence }
-        guard let previous = last[key], record.sequence != previous + 1 else { return nil }
-        summary.gaps += 1
+        let symbol = Int(record.symbol)
+        if symbol >= last[slot].count {
+            last[slot].append(contentsOf: repeatElement(-1, count: symbol - last[slot].count + 1024))
+        }
+        let previous = last[slot][symbol]
+        last[slot][symbol] = record.sequence
+        guard previous >= 0, record.sequence != previous + 1 else { return nil }
+        counts.gaps += 1
         let missing = record.sequence - previous - 1
-        if missing > 0 { summary.missing += Int(missing) }
+        if missing > 0 { counts.missing += Int(missing) }
+        let code = record.channel?.code ?? "?"
         return "gap \(code).\(symbols.name(record.symbol)): q \(previous) → \(record.sequence) (\(missing) missing)"
+    }
+
+    /// Consumes one line held in a buffer.
+    mutating func consume(_ line: ByteBuffer) -> String? {
+        line.withUnsafeReadableBytes { consume($0, line: 0..<$0.count) }
     }
 }

@@ -24,24 +24,40 @@ struct TapCommand: AsyncParsableCommand {
         let client = TapClient(socketPath: socket, subscribe: subscribe, market: market)
         let format = self.format
         signal(SIGPIPE, SIG_IGN)
-        let summary = try await client.run(for: duration.map { .milliseconds(Int64($0 * 1000)) }) { line, record, gap in
-            if let gap { printError(gap) }
+        let printLines: (@Sendable (ByteBuffer, EventRecord?, String?) -> Void)? =
             switch format {
-            case .none: break
+            case .none: nil
             case .ndjson:
-                var bytes = Array(line.readableBytesView)
-                bytes.append(UInt8(ascii: "\n"))
-                writeStandardOutput(bytes)
+                { line, _, _ in
+                    var bytes = Array(line.readableBytesView)
+                    bytes.append(UInt8(ascii: "\n"))
+                    writeStandardOutput(bytes)
+                }
             case .table:
-                if let record {
-                    let text = String(buffer: line)
-                    writeStandardOutput(Array("\(record.channel?.code ?? "?")\tq=\(record.sequence)\tt=\(record.timestamp)\t\(text.prefix(100))\n".utf8))
-                } else {
-                    writeStandardOutput(Array((String(buffer: line) + "\n").utf8))
+                { line, record, _ in
+                    if let record {
+                        let text = String(buffer: line)
+                        writeStandardOutput(Array("\(record.channel?.code ?? "?")\tq=\(record.sequence)\tt=\(record.timestamp)\t\(text.prefix(100))\n".utf8))
+                    } else {
+                        writeStandardOutput(Array((String(buffer: line) + "\n").utf8))
+                    }
                 }
             }
+        let summary = try await client.run(for: duration.map { .milliseconds(Int64($0 * 1000)) }, onLine: printLines) { gap in
+            printError(gap)
         }
         let channels = summary.perChannel.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        printError("tap: \(summary.events) events [\(channels)], \(summary.gaps) gaps, \(summary.missing) missing, statuses: \(summary.statuses.joined(separator: ","))")
+        printError("tap: \(summary.events) events [\(channels)], \(summary.gaps) gaps, \(summary.missing) missing, \(summary.statusCount) status lines (\(Self.tally(summary.statuses)))")
+    }
+
+    /// `connected, success×6, gap×12`: each status once with its count, in order of first arrival.
+    static func tally(_ statuses: [String]) -> String {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for status in statuses {
+            if counts[status] == nil { order.append(status) }
+            counts[status, default: 0] += 1
+        }
+        return order.map { counts[$0]! > 1 ? "\($0)×\(counts[$0]!)" : $0 }.joined(separator: ", ")
     }
 }
