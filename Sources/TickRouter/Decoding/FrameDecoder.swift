@@ -56,19 +56,62 @@ public struct FrameDecoder {
 
     /// Decodes a single event object (one line of the Unix-socket stream, for example).
     public mutating func decodeEvent(_ bytes: UnsafeRawBufferPointer) -> Result<EventRecord?, FrameError> {
-        var scanner = JSONScanner(bytes)
         var records: [EventRecord] = []
         var statuses: [ProviderStatus] = []
+        if let error = decodeEvent(bytes, into: &records, statuses: &statuses) { return .failure(error) }
+        return .success(records.first)
+    }
+
+    /// Decodes a single event object, appending its record (or, for a status object, its status)
+    /// without allocating when the arrays have room. On failure nothing is appended.
+    public mutating func decodeEvent(
+        _ bytes: UnsafeRawBufferPointer, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) -> FrameError? {
+        let recordCount = records.count
+        let statusCount = statuses.count
+        var scanner = JSONScanner(bytes)
         do throws(FrameError) {
             scanner.skipWhitespace()
             guard scanner.peek() == UInt8(ascii: "{") else { throw FrameError(.elementNotObject, at: scanner.index) }
-            try decodeObject(&scanner, into: &records, statuses: &statuses)
+            if !decodePlainObject(&scanner, into: &records, statuses: &statuses) { try decodeObject(&scanner, into: &records, statuses: &statuses) }
             scanner.skipWhitespace()
             guard scanner.atEnd else { throw FrameError(.trailingData, at: scanner.index) }
-            return .success(records.first)
+            return nil
         } catch {
-            return .failure(error)
+            records.removeSubrange(recordCount...)
+            statuses.removeSubrange(statusCount...)
+            return error
         }
+    }
+
+    /// Decodes the single event object that occupies `range` of `buffer` (one line of the
+    /// Unix-socket stream read into a larger buffer). Bytes of `buffer` outside `range` are
+    /// never interpreted, only loaded ahead by the fast path; record offsets are relative to
+    /// `buffer`. On failure nothing is appended.
+    public mutating func decodeEvent(
+        in buffer: UnsafeRawBufferPointer, range: Range<Int>, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) -> FrameError? {
+        var scanner = JSONScanner(buffer)
+        scanner.index = range.lowerBound
+        if buffer[range.lowerBound] == UInt8(ascii: "{") {
+            let recordCount = records.count
+            let statusCount = statuses.count
+            if decodePlainObject(&scanner, into: &records, statuses: &statuses) {
+                // The plain path never passes a newline, so the object ends inside the line.
+                while scanner.index < range.upperBound, buffer[scanner.index] <= 0x20,
+                    [0x20, 0x09, 0x0D].contains(buffer[scanner.index])
+                {
+                    scanner.index += 1
+                }
+                if scanner.index == range.upperBound { return nil }
+                records.removeSubrange(recordCount...)
+                statuses.removeSubrange(statusCount...)
+            }
+        }
+        let recordCount = records.count
+        let error = decodeEvent(UnsafeRawBufferPointer(rebasing: buffer[range]), into: &records, statuses: &statuses)
+        for index in recordCount..<records.count { records[index].start += UInt32(range.lowerBound) }
+        return error
     }
 
     private mutating func decodeArray(
@@ -89,7 +132,7 @@ public struct FrameDecoder {
                     try s.skipValue(depth: 1)
                     throw FrameError(.elementNotObject, at: s.index)
                 }
-                try decodeObject(&s, into: &records, statuses: &statuses)
+                if !decodePlainObject(&s, into: &records, statuses: &statuses) { try decodeObject(&s, into: &records, statuses: &statuses) }
                 s.skipWhitespace()
                 switch s.peek() {
                 case UInt8(ascii: ","): s.index += 1
@@ -107,7 +150,7 @@ public struct FrameDecoder {
     }
 
     /// Spans of the fields the router reads; everything else is validated and skipped.
-    private struct Fields {
+    struct Fields {
         var ev = JSONSpan.absent
         var sym = JSONSpan.absent
         var ticker = JSONSpan.absent  // "T"
@@ -198,7 +241,7 @@ public struct FrameDecoder {
         }
     }
 
-    private mutating func emit(
+    mutating func emit(
         _ fields: Fields, objectStart: Int, end: Int, scanner s: JSONScanner,
         into records: inout [EventRecord], statuses: inout [ProviderStatus]
     ) {
@@ -260,6 +303,10 @@ public struct FrameDecoder {
                 }
             } else if symbolSpan.length > Self.maxSymbolLength {
                 record.invalidReason = InvalidReason.symbolTooLong.rawValue
+            } else if symbolSpan.length <= 8, symbolSpan.start &+ 8 <= s.bytes.count {
+                // The common case: a ticker packed straight from the frame's word.
+                let key = SymbolKey(a: ByteWord.prefix(s.word(at: symbolSpan.start), count: symbolSpan.length), b: 0, c: 0, length: symbolSpan.length)
+                record.symbol = symbols.id(for: key, bytes: s.slice(symbolSpan))
             } else {
                 record.symbol = symbols.id(for: s.slice(symbolSpan))
             }

@@ -78,6 +78,31 @@ struct JSONScanner {
     mutating func scanString() throws(FrameError) -> JSONSpan {
         index += 1  // opening quote
         let start = index
+        let count = bytes.count
+        // Eight bytes at a time while they are plain content; provider strings are short and plain.
+        while index &+ 8 <= count {
+            let special = ByteWord.firstStringSpecial(word(at: index))
+            index &+= special
+            guard special == 8 else {
+                if bytes[index] == UInt8(ascii: "\"") {
+                    let span = JSONSpan(kind: .string, start: start, length: index &- start, hasEscape: false)
+                    index &+= 1
+                    return span
+                }
+                break
+            }
+        }
+        return try scanStringSlowly(start: start)
+    }
+
+    /// The unaligned little-endian word of the 8 bytes at `offset` (`offset + 8 <= bytes.count`).
+    @inline(__always)
+    func word(at offset: Int) -> UInt64 {
+        UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// The rest of a string from `index` byte by byte: escapes, UTF-8 and the frame's last bytes.
+    private mutating func scanStringSlowly(start: Int) throws(FrameError) -> JSONSpan {
         var hasEscape = false
         let count = bytes.count
         let table = stringByteClass
@@ -186,7 +211,14 @@ struct JSONScanner {
             let start = index
             try scanNumber()
             return JSONSpan(kind: .number, start: start, length: index - start, hasEscape: false)
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
+        case UInt8(ascii: "["):
+            let start = index
+            if try !skipNumberArray() {
+                index = start
+                try skipValue(depth: 2)
+            }
+            return JSONSpan(kind: .container, start: start, length: index - start, hasEscape: false)
+        case UInt8(ascii: "{"):
             let start = index
             try skipValue(depth: 2)
             return JSONSpan(kind: .container, start: start, length: index - start, hasEscape: false)
@@ -195,6 +227,30 @@ struct JSONScanner {
             try scanLiteral()
             return JSONSpan(kind: .literal, start: start, length: index - start, hasEscape: false)
         }
+    }
+
+    /// Skips an array of numbers without whitespace (trade conditions, quote indicators), the
+    /// common case; returns false, with `index` anywhere, when the array is something else.
+    @inline(__always)
+    private mutating func skipNumberArray() throws(FrameError) -> Bool {
+        index &+= 1  // '['
+        let count = bytes.count
+        guard index < count else { return false }
+        if bytes[index] == UInt8(ascii: "]") {
+            index &+= 1
+            return true
+        }
+        while index < count {
+            let byte = bytes[index]
+            guard isDigit(byte) || byte == UInt8(ascii: "-") else { return false }
+            try scanNumber()
+            guard index < count else { return false }
+            let next = bytes[index]
+            index &+= 1
+            if next == UInt8(ascii: "]") { return true }
+            guard next == UInt8(ascii: ",") else { return false }
+        }
+        return false
     }
 
     /// Skips any value, validating it, with nested containers up to ``maxDepth``.
@@ -261,31 +317,40 @@ struct JSONScanner {
     private mutating func scanNumber() throws(FrameError) {
         let start = index
         let count = bytes.count
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        if bytes[index] == UInt8(ascii: "-") { index &+= 1 }
         guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
-        let first = bytes[index]
-        index += 1
-        if first != UInt8(ascii: "0") {
-            while index < count, isDigit(bytes[index]) { index += 1 }
-        }
+        // A leading 0 stands alone; a digit after it is then an unexpected byte for the caller.
+        if bytes[index] == UInt8(ascii: "0") { index &+= 1 } else { _ = skipDigits() }
         guard index < count else { return }
         var next = bytes[index]
         if next == UInt8(ascii: ".") {
-            index += 1
-            guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
-            while index < count, isDigit(bytes[index]) { index += 1 }
+            index &+= 1
+            guard skipDigits() > 0 else { throw FrameError(.invalidNumber, at: start) }
             guard index < count else { return }
             next = bytes[index]
         }
         if next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
-            index += 1
-            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < count, isDigit(bytes[index]) else { throw FrameError(.invalidNumber, at: start) }
-            while index < count, isDigit(bytes[index]) { index += 1 }
+            index &+= 1
+            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index &+= 1 }
+            guard skipDigits() > 0 else { throw FrameError(.invalidNumber, at: start) }
             try checkFinite(from: start)
-        } else if index - start > 300 {
+        } else if index &- start > 300 {
             try checkFinite(from: start)
         }
+    }
+
+    /// Moves past a run of digits, eight at a time where the frame allows; returns its length.
+    @inline(__always)
+    private mutating func skipDigits() -> Int {
+        let start = index
+        let count = bytes.count
+        while index &+ 8 <= count {
+            let run = ByteWord.firstNonDigit(word(at: index))
+            index &+= run
+            if run < 8 { return index &- start }
+        }
+        while index < count, isDigit(bytes[index]) { index &+= 1 }
+        return index &- start
     }
 
     /// Numbers beyond the range of a double (`1e400`) are rejected, as `JSONSerialization` does.
@@ -303,11 +368,23 @@ struct JSONScanner {
     func integer(_ span: JSONSpan) -> Int64? {
         guard span.kind == .number else { return nil }
         var position = span.start
-        let end = span.start + span.length
-        var negative = false
-        if bytes[position] == UInt8(ascii: "-") {
-            negative = true
-            position += 1
+        let end = span.start &+ span.length
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position &+= 1 }
+        let digits = end &- position
+        // Up to 16 digits in two words (every sequence number and timestamp), when the frame has
+        // the bytes; the scanner already checked they are digits, so only a `.` or `e` can be left.
+        if digits <= 16, position &+ 16 <= bytes.count {
+            let high = word(at: position)
+            let low = word(at: position &+ 8)
+            let inHigh = min(digits, 8)
+            guard ByteWord.firstNonDigit(high) >= inHigh else { return nil }
+            var value = ByteWord.digitsValue(high, count: inHigh)
+            if digits > 8 {
+                guard ByteWord.firstNonDigit(low) >= digits &- 8 else { return nil }
+                value = value &* ByteWord.powerOfTen(digits &- 8) &+ ByteWord.digitsValue(low, count: digits &- 8)
+            }
+            return negative ? -Int64(value) : Int64(value)
         }
         var value: Int64 = 0
         while position < end {
@@ -317,7 +394,7 @@ struct JSONScanner {
             let (sum, overflow2) = times10.addingReportingOverflow(Int64(digit))
             guard !overflow1, !overflow2 else { return nil }
             value = sum
-            position += 1
+            position &+= 1
         }
         return negative ? -value : value
     }

@@ -10,6 +10,8 @@ public final class SymbolTable: Sendable {
 
     private struct Storage {
         var ids: [SymbolKey: SymbolID] = [:]
+        /// Symbols longer than ``SymbolKey/maxLength`` bytes.
+        var longIDs: [[UInt8]: SymbolID] = [:]
         var names: [String] = [""]
     }
 
@@ -25,6 +27,16 @@ public final class SymbolTable: Sendable {
 
     /// Returns the id of a symbol given as UTF-8 bytes, interning it if new.
     public func intern(bytes: UnsafeRawBufferPointer) -> SymbolID {
+        if bytes.count > SymbolKey.maxLength {
+            let key = Array(bytes)
+            return storage.withLock { storage in
+                if let id = storage.longIDs[key] { return id }
+                let id = SymbolID(storage.names.count)
+                storage.names.append(String(decoding: bytes, as: UTF8.self))
+                storage.longIDs[key] = id
+                return id
+            }
+        }
         let key = SymbolKey(bytes)
         return storage.withLock { storage in
             if let id = storage.ids[key] { return id }
@@ -37,8 +49,9 @@ public final class SymbolTable: Sendable {
 
     /// The id of `name` if it was interned, without interning it.
     public func lookup(_ name: String) -> SymbolID? {
-        var bytes = Array(name.utf8)
-        let key = bytes.withUnsafeMutableBytes { SymbolKey(UnsafeRawBufferPointer($0)) }
+        let bytes = Array(name.utf8)
+        if bytes.count > SymbolKey.maxLength { return storage.withLock { $0.longIDs[bytes] } }
+        let key = bytes.withUnsafeBytes { SymbolKey($0) }
         return storage.withLock { $0.ids[key] }
     }
 
@@ -51,32 +64,37 @@ public final class SymbolTable: Sendable {
     public var count: Int { storage.withLock { $0.names.count - 1 } }
 }
 
-/// A symbol's bytes as a hashable key without allocation for symbols up to 24 bytes
-/// (every stock, forex, crypto and index ticker; option contracts reach 22).
-/// Longer symbols fold their remaining bytes into a hash and keep a copy for equality.
+/// A symbol of up to 24 bytes (every stock, forex, crypto and index ticker; option contracts
+/// reach 22) packed into three words: a plain value, so hashing and comparing it is a few
+/// instructions. Longer symbols are looked up by their bytes instead (``SymbolTable``).
 struct SymbolKey: Hashable, Sendable {
+    static let maxLength = 24
+
     var a: UInt64 = 0
     var b: UInt64 = 0
     var c: UInt64 = 0
     var length: Int = 0
-    var overflow: [UInt8]? = nil
 
+    /// Packs `bytes` (at most ``maxLength`` of them).
     @inline(__always)
     init(_ bytes: UnsafeRawBufferPointer) {
-        length = bytes.count
-        let inline = min(bytes.count, 24)
+        length = min(bytes.count, Self.maxLength)
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &words) { target in
-            if inline > 0, let base = bytes.baseAddress {
-                target.baseAddress!.copyMemory(from: base, byteCount: inline)
+            if length > 0, let base = bytes.baseAddress {
+                target.baseAddress!.copyMemory(from: base, byteCount: length)
             }
         }
         (a, b, c) = words
-        if bytes.count > 24 { overflow = Array(bytes[24...]) }
+    }
+
+    @inline(__always)
+    init(a: UInt64, b: UInt64, c: UInt64, length: Int) {
+        (self.a, self.b, self.c, self.length) = (a, b, c, length)
     }
 
     /// An empty key (never equal to a real symbol's key, whose length is at least 1).
-    static var empty: SymbolKey { SymbolKey(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    static var empty: SymbolKey { SymbolKey(a: 0, b: 0, c: 0, length: 0) }
 
     /// A cheap multiplicative hash for the decoder's own table.
     @inline(__always)
@@ -84,7 +102,6 @@ struct SymbolKey: Hashable, Sendable {
         var mixed = a &* 0x9E37_79B9_7F4A_7C15
         mixed ^= (b &+ UInt64(truncatingIfNeeded: length)) &* 0xC2B2_AE3D_27D4_EB4F
         mixed ^= c &* 0x1656_67B1_9E37_79F9
-        if let overflow { for byte in overflow { mixed = (mixed ^ UInt64(byte)) &* 0x100_0000_01B3 } }
         return Int(truncatingIfNeeded: mixed ^ (mixed >> 29))
     }
 
@@ -92,7 +109,6 @@ struct SymbolKey: Hashable, Sendable {
     func hash(into hasher: inout Hasher) {
         // One combine of a mixed word is enough for tickers and far cheaper than hashing each field.
         hasher.combine(a &* 0x9E37_79B9_7F4A_7C15 ^ b &* 0xC2B2_AE3D_27D4_EB4F ^ c ^ UInt64(length))
-        if let overflow { hasher.combine(overflow) }
     }
 }
 
@@ -100,50 +116,59 @@ struct SymbolKey: Hashable, Sendable {
 ///
 /// Each connection owns one. It is an open-addressing table keyed by the symbol's packed bytes
 /// with a multiplicative hash: a hit is a few loads and compares, no SipHash, no allocation.
+/// Symbols longer than ``SymbolKey/maxLength`` bytes go to the shared table every time.
 public struct SymbolCache {
-    private var keys: [SymbolKey]
-    private var ids: [SymbolID]
+    private var slots: [Slot]
     private var used = 0
     private var mask: Int
     public let table: SymbolTable
 
+    private struct Slot {
+        var key: SymbolKey
+        var id: SymbolID
+    }
+
     public init(table: SymbolTable) {
         self.table = table
         let capacity = 2048
-        keys = Array(repeating: SymbolKey.empty, count: capacity)
-        ids = Array(repeating: SymbolTable.none, count: capacity)
+        slots = Array(repeating: Slot(key: .empty, id: SymbolTable.none), count: capacity)
         mask = capacity - 1
     }
 
     /// The id of the symbol in `bytes`, consulting the shared table only on a miss.
     @inline(__always)
     public mutating func id(for bytes: UnsafeRawBufferPointer) -> SymbolID {
-        let key = SymbolKey(bytes)
+        guard bytes.count <= SymbolKey.maxLength else { return table.intern(bytes: bytes) }
+        return id(for: SymbolKey(bytes), bytes: bytes)
+    }
+
+    /// The id of a symbol already packed into `key` (at most ``SymbolKey/maxLength`` bytes);
+    /// `bytes` are its bytes, read only on a miss.
+    @inline(__always)
+    mutating func id(for key: SymbolKey, bytes: UnsafeRawBufferPointer) -> SymbolID {
         var slot = key.fastHash & mask
-        while ids[slot] != SymbolTable.none {
-            if keys[slot] == key { return ids[slot] }
+        while true {
+            let entry = slots[slot]
+            if entry.key == key { return entry.id }
+            if entry.id == SymbolTable.none { break }
             slot = (slot + 1) & mask
         }
         let id = table.intern(bytes: bytes)
-        keys[slot] = key
-        ids[slot] = id
+        slots[slot] = Slot(key: key, id: id)
         used += 1
         if used * 2 > mask { grow() }
         return id
     }
 
     private mutating func grow() {
-        let oldKeys = keys
-        let oldIDs = ids
+        let old = slots
         let capacity = (mask + 1) * 2
-        keys = Array(repeating: SymbolKey.empty, count: capacity)
-        ids = Array(repeating: SymbolTable.none, count: capacity)
+        slots = Array(repeating: Slot(key: .empty, id: SymbolTable.none), count: capacity)
         mask = capacity - 1
-        for index in oldIDs.indices where oldIDs[index] != SymbolTable.none {
-            var slot = oldKeys[index].fastHash & mask
-            while ids[slot] != SymbolTable.none { slot = (slot + 1) & mask }
-            keys[slot] = oldKeys[index]
-            ids[slot] = oldIDs[index]
+        for entry in old where entry.id != SymbolTable.none {
+            var slot = entry.key.fastHash & mask
+            while slots[slot].id != SymbolTable.none { slot = (slot + 1) & mask }
+            slots[slot] = entry
         }
     }
 }
