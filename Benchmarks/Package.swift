@@ -11,9 +11,22 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Frames shared by the decoder benchmark and the profiling loop.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "TickRouter", package: "tickrouter")],
+            path: "Benchmarks/BenchmarkSupport"
+        ),
+        // The decoder in a plain loop, for perf and callgrind.
+        .executableTarget(
+            name: "DecoderProfile",
+            dependencies: ["BenchmarkSupport", .product(name: "TickRouter", package: "tickrouter")],
+            path: "Benchmarks/DecoderProfile"
+        ),
         .executableTarget(
             name: "DecoderBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TickRouter", package: "tickrouter"),
             ],
