@@ -104,6 +104,16 @@ public struct AdminRoutes: Sendable {
             let symbols = engine.plan.routing.symbols(on: engine.plan.connections[index].index)
             return try Self.json(SymbolList(connection: name, count: symbols.count, symbols: symbols))
         }
+        router.get("/api/latency") { _, _ in
+            guard let engine = await routes.engine() else { return try Self.starting() }
+            return try Self.json(engine.stats.sinks.map { SinkLatency(sink: $0.name, figures: $0.writeLatency.sinceStart) })
+        }
+        router.post("/api/latency/window") { request, _ in
+            // Starts a new measuring window per sink and returns the one that ended (benchmarks).
+            if let denied = try routes.authorize(request) { return denied }
+            guard let engine = await routes.engine() else { return try Self.starting() }
+            return try Self.json(engine.stats.sinks.map { SinkLatency(sink: $0.name, figures: $0.writeLatency.take()) })
+        }
         router.post("/api/rebalance") { request, _ in
             if let denied = try routes.authorize(request) { return denied }
             guard let engine = await routes.engine() else { return try Self.starting() }
@@ -134,6 +144,12 @@ public struct AdminRoutes: Sendable {
         var connection: String
         var count: Int
         var symbols: [String]
+    }
+
+    /// A sink's added latency (frame read → line written), in nanoseconds per event.
+    struct SinkLatency: Codable {
+        var sink: String
+        var figures: WriteLatency.Figures
     }
 
     struct RebalanceAnswer: Codable {

@@ -170,6 +170,26 @@ public final class MetricsExporter: Sendable {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// `tickrouter_sink_write_latency_seconds`: per event, frame read → line written to a
+    /// consumer's socket, since start, as a summary from the sink's HDR histogram (sinks that
+    /// write to client sockets record it).
+    static func emitWriteLatency(_ sinks: [SinkStats], into bytes: inout [UInt8]) {
+        let recorded = sinks.map { ($0.name, $0.writeLatency.sinceStart) }.filter { $0.1.count > 0 }
+        guard !recorded.isEmpty else { return }
+        let name = "tickrouter_sink_write_latency_seconds"
+        var text = "# HELP \(name) time from a frame being read to each of its events being written to a consumer socket\n"
+        text += "# TYPE \(name) summary\n"
+        for (sink, figures) in recorded {
+            let label = "sink=\"\(escaped(sink))\""
+            for (quantile, value) in [("0.5", figures.p50), ("0.9", figures.p90), ("0.99", figures.p99), ("0.999", figures.p999), ("1", figures.max)] {
+                text += "\(name){\(label),quantile=\"\(quantile)\"} \(seconds(value))\n"
+            }
+            text += "\(name)_sum{\(label)} \(figures.mean * Double(figures.count) / 1e9)\n"
+            text += "\(name)_count{\(label)} \(figures.count)\n"
+        }
+        bytes.append(contentsOf: text.utf8)
+    }
+
     /// Nanoseconds as decimal seconds without exponent (`2500000` → `0.0025`).
     static func seconds(_ nanoseconds: UInt64) -> String {
         let whole = nanoseconds / 1_000_000_000
@@ -215,7 +235,10 @@ public final class MetricsExporter: Sendable {
             }
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
-            if let engine { Self.emitLatency(engine.stats.sinks, into: &bytes) }
+            if let engine {
+                Self.emitLatency(engine.stats.sinks, into: &bytes)
+                Self.emitWriteLatency(engine.stats.sinks, into: &bytes)
+            }
             return bytes
         }
     }

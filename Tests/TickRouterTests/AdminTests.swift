@@ -160,6 +160,19 @@ struct AdminTests {
         #expect((after[#"tickrouter_sink_latency_seconds_sum{sink="unix-socket"}"#] ?? 0) > 0)
         #expect(after[#"tickrouter_sink_latency_seconds_count{sink="stdout"}"#] != nil, "every sink has a histogram")
         #expect(after[#"tickrouter_sink_client_queued_events{sink="unix-socket"}"#] != nil)
+        // Per-event write latency from the HDR histogram: a summary whose quantiles are ordered.
+        #expect(text.contains("# TYPE tickrouter_sink_write_latency_seconds summary"))
+        let written = after[#"tickrouter_sink_write_latency_seconds_count{sink="unix-socket"}"#] ?? 0
+        #expect(written > 0, "events written to the reader are timed")
+        let p50 = after[#"tickrouter_sink_write_latency_seconds{sink="unix-socket",quantile="0.5"}"#] ?? -1
+        let p99 = after[#"tickrouter_sink_write_latency_seconds{sink="unix-socket",quantile="0.99"}"#] ?? -1
+        #expect(p50 > 0 && p50 <= p99, "p50 \(p50) s ≤ p99 \(p99) s")
+        #expect(after[#"tickrouter_sink_write_latency_seconds_count{sink="stdout"}"#] == nil, "only sinks with client sockets time writes")
+        // A window: what was written since the previous window, then a fresh one.
+        let windowJSON = try await client.request("POST", "/api/latency/window").text
+        let windows = try JSONSerialization.jsonObject(with: Data(windowJSON.utf8)) as? [[String: Any]] ?? []
+        let socketWindow = try #require(windows.first { $0["sink"] as? String == "unix-socket" }?["figures"] as? [String: Any])
+        #expect((socketWindow["count"] as? Int ?? 0) > 0)
         #expect(after[#"tickrouter_sink_client_queue_deepest_events{sink="unix-socket"}"#] != nil)
         // A client that subscribes and never reads: its queue shows in the deepest-queue gauge.
         let stalled = try RawSocketClient(path: host.socketPath)

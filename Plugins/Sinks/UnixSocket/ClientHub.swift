@@ -40,7 +40,7 @@ final class ClientHub: Sendable {
             mask |= batch.channelMask
             bytes += batch.frame.readableBytes
         }
-        var encoded: [ClientSubscription: (ByteBuffer, Int)] = [:]
+        var encoded: [ClientSubscription: EncodedLines] = [:]
         for handle in handles {
             let subscription = handle.subscription
             guard subscription.mayMatch(channelMask: mask) else { continue }
@@ -49,22 +49,25 @@ final class ClientHub: Sendable {
                 handle.enqueue(batches)
                 continue
             }
-            let chunk: (ByteBuffer, Int)
+            let chunk: EncodedLines
             if let cached = encoded[subscription] {
                 chunk = cached
             } else {
                 chunk = Self.encode(batches, for: subscription, capacity: bytes + batches.count * 64)
                 encoded[subscription] = chunk
             }
-            if chunk.1 > 0 { handle.enqueue(chunk.0, events: chunk.1) }
+            if chunk.events > 0 { handle.enqueue(chunk) }
         }
     }
 
     /// One line per matching event, the provider's bytes unchanged.
-    static func encode(_ batches: [EventBatch], for subscription: ClientSubscription, capacity: Int) -> (ByteBuffer, Int) {
+    static func encode(_ batches: [EventBatch], for subscription: ClientSubscription, capacity: Int) -> EncodedLines {
         var out = ByteBufferAllocator().buffer(capacity: capacity)
         var count = 0
+        var marks: [EncodedLines.ReadMark] = []
+        marks.reserveCapacity(batches.count)
         for batch in batches where subscription.mayMatch(channelMask: batch.channelMask) {
+            let before = count
             batch.frame.withUnsafeReadableBytes { frame in
                 for record in batch.records where subscription.matches(record) {
                     out.writeBytes(UnsafeRawBufferPointer(rebasing: frame[record.byteRange]))
@@ -72,8 +75,9 @@ final class ClientHub: Sendable {
                     count += 1
                 }
             }
+            if count > before, batch.receivedAt != 0 { marks.append(.init(receivedAt: batch.receivedAt, events: count - before)) }
         }
-        return (out, count)
+        return EncodedLines(buffer: out, events: count, marks: marks)
     }
 
     /// Writes every client what it was queued, then closes it (graceful shutdown); returns when
@@ -85,4 +89,18 @@ final class ClientHub: Sendable {
             for handle in handles { group.addTask { await handle.finish() } }
         }
     }
+}
+
+/// One drain's lines for one subscription, encoded once and shared by every client that has it.
+struct EncodedLines: Sendable {
+    /// When the frame of some of the lines was read, and how many lines it gave.
+    struct ReadMark: Sendable {
+        var receivedAt: UInt64
+        var events: Int
+    }
+
+    var buffer: ByteBuffer
+    var events: Int
+    /// One per batch, for the write-latency figures.
+    var marks: [ReadMark] = []
 }

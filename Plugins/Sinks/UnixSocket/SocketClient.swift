@@ -31,9 +31,9 @@ final class SocketClient: ChannelInboundHandler {
         let wantsBatches = Atomic<Bool>(false)
 
         /// Queues encoded events; hops to the client's event loop.
-        func enqueue(_ buffer: ByteBuffer, events: Int) {
+        func enqueue(_ lines: EncodedLines) {
             let client = self.client
-            channel.eventLoop.execute { client.value.enqueue(buffer, events: events) }
+            channel.eventLoop.execute { client.value.enqueue(lines) }
         }
 
         /// Hands a lagging client one drain's batches (one hop per drain).
@@ -60,7 +60,7 @@ final class SocketClient: ChannelInboundHandler {
     private var handle: Handle?
     private var pendingInput = ByteBuffer()
     private var discardingLongLine = false
-    private var queue = Deque<(buffer: ByteBuffer, events: Int)>()
+    private var queue = Deque<EncodedLines>()
     private var queuedEvents = 0
     private var queuedBytes = 0
     /// Events dropped since the last `gap` status line.
@@ -164,8 +164,9 @@ final class SocketClient: ChannelInboundHandler {
     }
 
     /// Adds encoded events to this client's queue, applying the slow-client policy, then writes.
-    func enqueue(_ buffer: ByteBuffer, events: Int) {
+    func enqueue(_ lines: EncodedLines) {
         guard let context else { return }
+        let events = lines.events
         defer { publishDepth() }
         if lag.level > .ticks {
             // Encoded before this client fell behind: lines cannot be conflated, so they go as a gap.
@@ -173,9 +174,9 @@ final class SocketClient: ChannelInboundHandler {
             hub.runtime.stats.drop(.slowClient, events)
             return
         }
-        queue.append((buffer, events))
+        queue.append(lines)
         queuedEvents += events
-        queuedBytes += buffer.readableBytes
+        queuedBytes += lines.buffer.readableBytes
         if queuedEvents > hub.spec.queue || queuedBytes > hub.spec.clientQueueBytes {
             switch hub.spec.slowClient {
             case .disconnect:
@@ -223,8 +224,8 @@ final class SocketClient: ChannelInboundHandler {
         let subscription = handle.subscription
         guard lag.level > .ticks else {
             // Promoted back while these were on their way: encode them like the hub does.
-            let (buffer, events) = ClientHub.encode(batches, for: subscription, capacity: batches.reduce(0) { $0 + $1.frame.readableBytes })
-            if events > 0 { enqueue(buffer, events: events) }
+            let lines = ClientHub.encode(batches, for: subscription, capacity: batches.reduce(0) { $0 + $1.frame.readableBytes })
+            if lines.events > 0 { enqueue(lines) }
             return
         }
         let (dropped, conflated) = lag.absorb(batches, subscription: subscription)
@@ -289,8 +290,8 @@ final class SocketClient: ChannelInboundHandler {
     }
 
     private func flushQueue(context: ChannelHandlerContext) {
-        var wrote = false
         var delivered = 0
+        var written: [EncodedLines] = []
         while context.channel.isWritable, let next = queue.popFirst() {
             if droppedSinceAnnounce > 0 {
                 writeStatus(
@@ -302,11 +303,17 @@ final class SocketClient: ChannelInboundHandler {
             queuedBytes -= next.buffer.readableBytes
             delivered += next.events
             context.write(wrapOutboundOut(next.buffer), promise: nil)
-            wrote = true
+            written.append(next)
         }
-        if wrote {
+        if !written.isEmpty {
             context.flush()
             hub.runtime.stats.delivered.add(delivered)
+            // Written to the socket now (or queued in NIO for the socket when it is nearly full).
+            let now = NIODeadline.now().uptimeNanoseconds
+            let latency = hub.runtime.stats.writeLatency
+            for lines in written {
+                for mark in lines.marks { latency.record(nanoseconds: now &- min(now, mark.receivedAt), events: mark.events) }
+            }
         }
         if finishing, queue.isEmpty { closeIfFinished(context: context) }
     }

@@ -104,6 +104,9 @@ public final class SinkStats: Sendable {
     public let clientTransitions = Counter()
     /// Time from a frame being read to the sink having written or handed off its batch.
     public let latency = LatencyHistogram()
+    /// Time from a frame being read to each of its events being written to a consumer's socket
+    /// (sinks with client sockets record it), per event.
+    public let writeLatency = WriteLatency()
     /// Queue depth of each connected client, for sinks that queue per client (unix-socket).
     public let clientQueues = ClientQueueDepths()
 
