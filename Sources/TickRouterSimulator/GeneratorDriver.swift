@@ -52,8 +52,8 @@ extension SimulatorCore {
             guard count + fmvCount > 0 else { continue }
             batch.removeAll()
             if pregenerated != nil {
-                // The pool carries FMV at its own share already.
-                pregenerated!.emit(count: count + fmvCount, nowNanos: wallClockNanos(), into: &batch)
+                // Trades and quotes only (FMV needs a business connection the benchmarks do not open).
+                pregenerated!.emit(count: count, nowNanos: wallClockNanos(), into: &batch)
             } else {
                 generator.emit(count: count, fmvCount: fmvCount, nowNanos: wallClockNanos(), into: &batch)
             }

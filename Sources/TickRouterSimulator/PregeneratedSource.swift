@@ -1,9 +1,10 @@
 /// A pool of events rendered once at start-up and sent round and round, so the simulator can feed
 /// a router at millions of events a second without being the bottleneck (benchmarks).
 ///
-/// Each copy out of the pool gets a fresh sequence number (`q`, or `i` for NOI) — consecutive per
-/// (channel, symbol) as always, so loss stays measurable — and a fresh `t` in the unit the event
-/// was rendered with. Everything else (prices, sizes, bar windows) repeats with the pool.
+/// The pool holds trades and quotes only (about 40% and 60%, the bulk of a real feed): bars would
+/// repeat their windows round after round and read as corrections. Each copy out of the pool gets
+/// a fresh sequence number (`q`) — consecutive per (channel, symbol) as always, so loss stays
+/// measurable — and a fresh `t`. Everything else (prices, sizes) repeats with the pool.
 struct PregeneratedSource {
     /// Where the two patched values of one pool event sit in the pool's bytes.
     private struct Slot {
@@ -24,27 +25,15 @@ struct PregeneratedSource {
     /// `sequences[channel][symbol]` = last sequence number sent.
     private var sequences: [[UInt64]]
 
-    /// Renders `count` events of the generator's usual mix (and FMV at 5% of it) for its universe.
+    /// Renders about `count` trades and quotes of the generator's universe.
     init(generator: inout MarketGenerator, count: Int, nowNanos: Int64) {
         var batch = EventBatch()
         batch.writer = ByteWriter(capacity: count * 160)
-        generator.emit(count: max(1, count), fmvCount: max(1, count / 20), nowNanos: nowNanos, into: &batch)
+        // The usual mix is 90% trades and quotes; render a little more and keep those.
+        generator.emit(count: max(1, count + count / 9), fmvCount: 0, nowNanos: nowNanos, into: &batch)
         pool = batch.writer.bytes
-        var slots: [Slot] = []
-        slots.reserveCapacity(batch.events.count)
-        // Interleave FMV (rendered last) with the rest so every stretch of the pool has the same mix.
-        let realtime = batch.events.filter { $0.channel != UInt8(SimChannel.FMV.rawValue) }
-        let fmv = batch.events.filter { $0.channel == UInt8(SimChannel.FMV.rawValue) }
-        let stride = max(1, realtime.count / max(1, fmv.count))
-        var fmvIndex = 0
-        for (index, event) in realtime.enumerated() {
-            slots.append(Self.slot(for: event, in: batch.writer.bytes))
-            if index % stride == stride - 1, fmvIndex < fmv.count {
-                slots.append(Self.slot(for: fmv[fmvIndex], in: batch.writer.bytes))
-                fmvIndex += 1
-            }
-        }
-        self.slots = slots
+        let kept: Set<UInt8> = [UInt8(SimChannel.T.rawValue), UInt8(SimChannel.Q.rawValue)]
+        self.slots = batch.events.filter { kept.contains($0.channel) }.map { Self.slot(for: $0, in: batch.writer.bytes) }
         sequences = Array(repeating: Array(repeating: 0, count: generator.symbolCount), count: SimChannel.count)
     }
 
@@ -52,8 +41,7 @@ struct PregeneratedSource {
     private static func slot(for event: EventBatch.Ref, in bytes: [UInt8]) -> Slot {
         let start = Int(event.start)
         let end = start + Int(event.length)
-        let sequenceKey: UInt8 = event.channel == UInt8(SimChannel.NOI.rawValue) ? UInt8(ascii: "i") : UInt8(ascii: "q")
-        let sequence = value(of: sequenceKey, in: bytes, from: start, to: end) ?? (start, 0)
+        let sequence = value(of: UInt8(ascii: "q"), in: bytes, from: start, to: end) ?? (start, 0)
         let time = value(of: UInt8(ascii: "t"), in: bytes, from: start, to: end) ?? (start, 0)
         let divisor: Int64 =
             switch time.length {

@@ -29,9 +29,9 @@ public struct SimulatorConfiguration: Sendable {
     /// Events/s generated for each other market (options, forex, crypto, indices, futures) while
     /// at least one client is connected to one of its paths; FMV on top at about 5% of it.
     public var otherMarketsRate: Int = 5_000
-    /// When above 0, this many stock events are rendered once at start and sent round and round
-    /// with fresh sequence numbers and times (benchmarks: the simulator then costs a copy per
-    /// event). Symbols clients add later get no events in this mode.
+    /// When above 0, about this many stock trades and quotes are rendered once at start and sent
+    /// round and round with fresh sequence numbers and times, at `rate` (benchmarks: the simulator
+    /// then costs a copy per event). No other channels, and no events for symbols clients add later.
     public var pregenerated: Int = 0
 
     /// Creates a configuration; every parameter has the documented default.

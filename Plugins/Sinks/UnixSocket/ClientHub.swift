@@ -67,15 +67,19 @@ final class ClientHub: Sendable {
         var marks: [EncodedLines.ReadMark] = []
         marks.reserveCapacity(batches.count)
         for batch in batches where subscription.mayMatch(channelMask: batch.channelMask) {
-            let before = count
-            batch.frame.withUnsafeReadableBytes { frame in
+            // Counted inside the closure and returned: a captured `var` would be checked for
+            // exclusive access on every event.
+            let lines = batch.frame.withUnsafeReadableBytes { frame in
+                var lines = 0
                 for record in batch.records where subscription.matches(record) {
                     out.writeBytes(UnsafeRawBufferPointer(rebasing: frame[record.byteRange]))
                     out.writeInteger(UInt8(ascii: "\n"))
-                    count += 1
+                    lines += 1
                 }
+                return lines
             }
-            if count > before, batch.receivedAt != 0 { marks.append(.init(receivedAt: batch.receivedAt, events: count - before)) }
+            count += lines
+            if lines > 0, batch.receivedAt != 0 { marks.append(.init(receivedAt: batch.receivedAt, events: lines)) }
         }
         return EncodedLines(buffer: out, events: count, marks: marks)
     }

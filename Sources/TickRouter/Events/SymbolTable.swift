@@ -96,13 +96,18 @@ struct SymbolKey: Hashable, Sendable {
     /// An empty key (never equal to a real symbol's key, whose length is at least 1).
     static var empty: SymbolKey { SymbolKey(a: 0, b: 0, c: 0, length: 0) }
 
-    /// A cheap multiplicative hash for the decoder's own table.
+    /// The decoder's own table hash: the words folded together, then murmur3's 64-bit finalizer,
+    /// which lets every input bit reach the low bits the table indexes with (names like
+    /// `SYM0001`...`SYM0500` differ only in their high bytes).
     @inline(__always)
     var fastHash: Int {
-        var mixed = a &* 0x9E37_79B9_7F4A_7C15
-        mixed ^= (b &+ UInt64(truncatingIfNeeded: length)) &* 0xC2B2_AE3D_27D4_EB4F
-        mixed ^= c &* 0x1656_67B1_9E37_79F9
-        return Int(truncatingIfNeeded: mixed ^ (mixed >> 29))
+        var h = a ^ (b &* 0xC2B2_AE3D_27D4_EB4F) ^ (c &* 0x1656_67B1_9E37_79F9) ^ UInt64(truncatingIfNeeded: length)
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h)
     }
 
     @inline(__always)

@@ -38,6 +38,11 @@ extension EventBatch {
         for record in records where record.flags & EventRecord.Flags.correction != 0 { extra += marker.utf8CodeUnitCount }
         guard extra > 0 else { return }
         var rebuilt = ByteBufferAllocator().buffer(capacity: frame.readableBytes + extra)
+        // A local copy of the records: `self`'s inside the closure would be checked for exclusive access per event.
+        // (Moved out, not copied: `self.records` is emptied so the array stays uniquely referenced.)
+        var records = self.records
+        self.records = []
+        defer { self.records = records }
         frame.withUnsafeReadableBytes { old in
             for index in records.indices {
                 let record = records[index]
