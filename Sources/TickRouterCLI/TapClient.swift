@@ -66,6 +66,7 @@ public struct TapClient: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Summary, Never>) in
                 let thread = Thread {
                     var reader = LineReader(fd: fd, market: market)
+                    reader.tracker.locatesOnly = onLine == nil
                     let summary = reader.run(deadline: deadline, stop: stop, onGap: onGap, onLine: onLine)
                     close(fd)
                     continuation.resume(returning: summary)
@@ -190,6 +191,11 @@ struct SequenceTracker {
     private var counts = TapClient.Summary()
     private(set) var lastRecord: EventRecord?
     private let symbols = SymbolTable()
+    /// Whether lines in the usual trade/quote shape may be read for channel, symbol and sequence
+    /// only (``lastRecord`` then has no time); false when a caller wants whole records.
+    var locatesOnly = false
+    /// Lines read by locating their fields (the rest were decoded).
+    private(set) var locatedLines = 0
 
     init(market: Market) {
         decoder = FrameDecoder(market: market, symbols: symbols)
@@ -213,6 +219,10 @@ struct SequenceTracker {
     /// read as part of it); returns a description of the gap it revealed, if any.
     mutating func consume(_ buffer: UnsafeRawBufferPointer, line: Range<Int>) -> String? {
         lastRecord = nil
+        if locatesOnly, let record = quickTradeOrQuote(buffer, line) {
+            locatedLines += 1
+            return track(record)
+        }
         records.removeAll(keepingCapacity: true)
         statuses.removeAll(keepingCapacity: true)
         guard !line.isEmpty, decoder.decodeEvent(in: buffer, range: line, into: &records, statuses: &statuses) == nil else {
@@ -227,6 +237,11 @@ struct SequenceTracker {
             }
             return nil
         }
+        return track(record)
+    }
+
+    /// Counts an event and checks its sequence number; returns the gap it revealed, if any.
+    private mutating func track(_ record: EventRecord) -> String? {
         lastRecord = record
         counts.events += 1
         let slot = record.channelCode < FeedChannel.count ? Int(record.channelCode) : FeedChannel.count
@@ -244,6 +259,60 @@ struct SequenceTracker {
         if missing > 0 { counts.missing += Int(missing) }
         let code = record.channel?.code ?? "?"
         return "gap \(code).\(symbols.name(record.symbol)): q \(previous) → \(record.sequence) (\(missing) missing)"
+    }
+
+    /// The router has validated every event it writes, so for the bulk of the stream — a stocks
+    /// trade or quote in the provider's key order, `{"ev":"T","sym":"AAPL",...,"q":123,...}` —
+    /// tap only locates the three fields it checks instead of decoding the line; anything else
+    /// (other channels, other key orders, escapes) is decoded in full.
+    @inline(__always)
+    private mutating func quickTradeOrQuote(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) -> EventRecord? {
+        let start = line.lowerBound
+        let end = line.upperBound
+        guard end - start >= 26, bytes[end - 1] == UInt8(ascii: "}"), start + 17 + 8 <= bytes.count else { return nil }
+        // `{"ev":"` + T|Q + `","sym":"`
+        let head = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self)) & 0x00FF_FFFF_FFFF_FFFF
+        guard head == 0x22_3A22_7665_227B else { return nil }  // {"ev":"
+        let channel: FeedChannel
+        switch bytes[start + 7] {
+        case UInt8(ascii: "T"): channel = .T
+        case UInt8(ascii: "Q"): channel = .Q
+        default: return nil
+        }
+        guard decoder.market == .stocks,
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)) == 0x3A22_6D79_7322_2C22,  // ","sym":
+            bytes[start + 16] == UInt8(ascii: "\"")
+        else { return nil }
+        var symbolEnd = start + 17
+        while symbolEnd < end, bytes[symbolEnd] != UInt8(ascii: "\"") {
+            guard bytes[symbolEnd] != UInt8(ascii: "\\"), symbolEnd - start - 17 < FrameDecoder.maxSymbolLength else { return nil }
+            symbolEnd += 1
+        }
+        guard symbolEnd > start + 17, symbolEnd < end else { return nil }
+        // `"q":` searched from the end, where the provider puts it; the pattern cannot occur
+        // inside a string (a quote there is escaped).
+        var colon = end - 2
+        while colon > symbolEnd + 3 {
+            if bytes[colon] == UInt8(ascii: ":"), bytes[colon - 1] == UInt8(ascii: "\""), bytes[colon - 2] == UInt8(ascii: "q"),
+                bytes[colon - 3] == UInt8(ascii: "\"")
+            {
+                break
+            }
+            colon -= 1
+        }
+        guard colon > symbolEnd + 3 else { return nil }
+        var position = colon + 1
+        var sequence: Int64 = 0
+        while position < end, bytes[position] &- UInt8(ascii: "0") < 10, position - colon <= 18 {
+            sequence = sequence * 10 + Int64(bytes[position] &- UInt8(ascii: "0"))
+            position += 1
+        }
+        guard position > colon + 1, position < end, bytes[position] == UInt8(ascii: ",") || bytes[position] == UInt8(ascii: "}") else { return nil }
+        let symbol = decoder.symbols.id(for: UnsafeRawBufferPointer(rebasing: bytes[(start + 17)..<symbolEnd]))
+        return EventRecord(
+            channelCode: channel.rawValue, flags: EventRecord.Flags.hasSequence, symbol: symbol, start: UInt32(start),
+            length: UInt32(end - start), sequence: sequence
+        )
     }
 
     /// Consumes one line held in a buffer.
