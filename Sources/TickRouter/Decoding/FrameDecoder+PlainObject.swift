@@ -29,54 +29,70 @@ extension FrameDecoder {
         let objectStart = s.index
         var p = objectStart &+ 1
         var fields = Fields()
+        // Bytes are read out of words already loaded wherever they can be: a load whose address
+        // depends on the word before it is what bounds this loop, not the arithmetic.
         while true {
-            // A key: `"k":` with k plain and shorter than 8 bytes. The 16 bytes also cover the
-            // first word of a short value below.
+            // A key: `"k":` with k plain and at most 6 bytes (every provider key but `message`).
+            // The 16 bytes also cover the first word of a short value below.
             guard p &+ 16 <= end, bytes[p] == UInt8(ascii: "\"") else { return false }
             let keyWord = s.word(at: p &+ 1)
             let keyLength = ByteWord.firstStringSpecial(keyWord)
-            guard keyLength < 8, bytes[p &+ 1 &+ keyLength] == UInt8(ascii: "\""), bytes[p &+ 2 &+ keyLength] == UInt8(ascii: ":")
-            else { return false }
+            guard keyLength <= 6 else { return false }
+            let afterKey = keyWord >> UInt64(truncatingIfNeeded: 8 &* keyLength)  // `":` then the value
+            guard afterKey & 0xFFFF == 0x3A22 else { return false }
             let key = ByteWord.prefix(keyWord, count: keyLength)
             p = p &+ 3 &+ keyLength
+            let first = keyLength <= 5 ? UInt8(truncatingIfNeeded: afterKey >> 16) : bytes[p]
             let value: JSONSpan
-            switch bytes[p] {
+            let separator: UInt8
+            switch first {
             case UInt8(ascii: "\""):
                 var q = p &+ 1
-                while true {
+                var word: UInt64
+                var special: Int
+                repeat {
                     guard q &+ 8 <= end else { return false }
-                    let special = ByteWord.firstStringSpecial(s.word(at: q))
+                    word = s.word(at: q)
+                    special = ByteWord.firstStringSpecial(word)
                     q &+= special
-                    if special < 8 { break }
+                } while special == 8
+                guard UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* special)) == UInt8(ascii: "\""), q &+ 1 < end else {
+                    return false
                 }
-                guard bytes[q] == UInt8(ascii: "\"") else { return false }
                 value = JSONSpan(kind: .string, start: p &+ 1, length: q &- p &- 1, hasEscape: false)
-                p = q &+ 1
+                separator = special < 7 ? UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* (special &+ 1))) : bytes[q &+ 1]
+                p = q &+ 2
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                guard let next = Self.plainNumberEnd(s, from: p) else { return false }
-                value = JSONSpan(kind: .number, start: p, length: next &- p, hasEscape: false)
-                p = next
+                guard let (numberEnd, next) = Self.plainNumber(s, from: p) else { return false }
+                value = JSONSpan(kind: .number, start: p, length: numberEnd &- p, hasEscape: false)
+                separator = next
+                p = numberEnd &+ 1
             case UInt8(ascii: "["):
-                guard let next = Self.plainNumberArrayEnd(s, from: p) else { return false }
+                guard let next = Self.plainNumberArrayEnd(s, from: p), next < end else { return false }
                 value = JSONSpan(kind: .container, start: p, length: next &- p, hasEscape: false)
-                p = next
+                separator = bytes[next]
+                p = next &+ 1
             case UInt8(ascii: "t"), UInt8(ascii: "n"):
                 guard p &+ 8 <= end else { return false }
-                let literal = ByteWord.prefix(s.word(at: p), count: 4)
-                guard literal == PackedKey.true || literal == PackedKey.null else { return false }
+                let literal = s.word(at: p)
+                let packed = ByteWord.prefix(literal, count: 4)
+                guard packed == PackedKey.true || packed == PackedKey.null else { return false }
                 value = JSONSpan(kind: .literal, start: p, length: 4, hasEscape: false)
-                p &+= 4
-            case UInt8(ascii: "f"):
-                guard p &+ 8 <= end, ByteWord.prefix(s.word(at: p), count: 4) == PackedKey.fals, bytes[p &+ 4] == UInt8(ascii: "e") else { return false }
-                value = JSONSpan(kind: .literal, start: p, length: 5, hasEscape: false)
+                separator = UInt8(truncatingIfNeeded: literal >> 32)
                 p &+= 5
+            case UInt8(ascii: "f"):
+                guard p &+ 8 <= end else { return false }
+                let literal = s.word(at: p)
+                guard ByteWord.prefix(literal, count: 4) == PackedKey.fals, UInt8(truncatingIfNeeded: literal >> 32) == UInt8(ascii: "e") else {
+                    return false
+                }
+                value = JSONSpan(kind: .literal, start: p, length: 5, hasEscape: false)
+                separator = UInt8(truncatingIfNeeded: literal >> 40)
+                p &+= 6
             default:
                 return false  // an object, or not JSON: the general path decides
             }
             Self.assign(packedKey: key, length: keyLength, value: value, to: &fields)
-            guard p < end else { return false }
-            let separator = bytes[p]
-            p &+= 1
             if separator == UInt8(ascii: ",") { continue }
             guard separator == UInt8(ascii: "}") else { return false }
             break
@@ -109,62 +125,68 @@ extension FrameDecoder {
         }
     }
 
-    /// The end of a plain number at `start` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`), or nil when the
-    /// number is anything else (exponent, leading zeros, very long, or too near the frame's end).
+    /// The end of a plain number at `start` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) and the byte after
+    /// it, or nil when the number is anything else (exponent, leading zeros, very long, or too
+    /// near the frame's end).
     @inline(__always)
-    static func plainNumberEnd(_ s: JSONScanner, from start: Int) -> Int? {
-        let bytes = s.bytes
-        let end = bytes.count
-        var q = start
-        if bytes[q] == UInt8(ascii: "-") { q &+= 1 }
-        guard q &+ 8 <= end else { return nil }
-        let first = bytes[q]
-        guard first &- UInt8(ascii: "0") < 10 else { return nil }
-        if first == UInt8(ascii: "0") {
-            q &+= 1
-            guard bytes[q] &- UInt8(ascii: "0") >= 10 else { return nil }
-        } else {
-            guard let next = plainDigitsEnd(s, from: q) else { return nil }
-            q = next
-        }
-        if bytes[q] == UInt8(ascii: ".") {
-            q &+= 1
-            guard q &+ 8 <= end, bytes[q] &- UInt8(ascii: "0") < 10, let next = plainDigitsEnd(s, from: q) else { return nil }
-            q = next
-        }
-        let next = bytes[q]
-        guard next != UInt8(ascii: "e"), next != UInt8(ascii: "E"), q &- start <= 300 else { return nil }
-        return q
-    }
-
-    /// The end of a run of digits at `start`, eight at a time; nil when the frame ends first.
-    @inline(__always)
-    static func plainDigitsEnd(_ s: JSONScanner, from start: Int) -> Int? {
+    static func plainNumber(_ s: JSONScanner, from start: Int) -> (end: Int, next: UInt8)? {
         let end = s.bytes.count
         var q = start
-        while q &+ 8 <= end {
-            let run = ByteWord.firstNonDigit(s.word(at: q))
-            q &+= run
-            if run < 8 { return q }
+        guard q &+ 8 <= end else { return nil }
+        var word = s.word(at: q)
+        var first = UInt8(truncatingIfNeeded: word)
+        if first == UInt8(ascii: "-") {
+            q &+= 1
+            guard q &+ 8 <= end else { return nil }
+            word = s.word(at: q)
+            first = UInt8(truncatingIfNeeded: word)
         }
-        return nil
+        guard first &- UInt8(ascii: "0") < 10 else { return nil }
+        var run: Int
+        if first == UInt8(ascii: "0") {
+            run = 1  // a leading 0 stands alone; a digit after it is for the general path to reject
+        } else {
+            run = ByteWord.firstNonDigit(word)
+            while run == 8 {
+                q &+= 8
+                guard q &+ 8 <= end else { return nil }
+                word = s.word(at: q)
+                run = ByteWord.firstNonDigit(word)
+            }
+        }
+        var next = UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* run))
+        q &+= run
+        if next == UInt8(ascii: ".") {
+            q &+= 1
+            guard q &+ 8 <= end else { return nil }
+            word = s.word(at: q)
+            run = ByteWord.firstNonDigit(word)
+            guard run > 0 else { return nil }
+            while run == 8 {
+                q &+= 8
+                guard q &+ 8 <= end else { return nil }
+                word = s.word(at: q)
+                run = ByteWord.firstNonDigit(word)
+            }
+            next = UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* run))
+            q &+= run
+        }
+        guard next &- UInt8(ascii: "0") >= 10, next != UInt8(ascii: "e"), next != UInt8(ascii: "E"), q &- start <= 300 else { return nil }
+        return (q, next)
     }
 
     /// The end of an array of plain numbers at `start` (`[]`, `[12]`, `[14,41]`), or nil.
     @inline(__always)
     static func plainNumberArrayEnd(_ s: JSONScanner, from start: Int) -> Int? {
         let bytes = s.bytes
-        let end = bytes.count
         var q = start &+ 1
-        guard q < end else { return nil }
+        guard q < bytes.count else { return nil }
         if bytes[q] == UInt8(ascii: "]") { return q &+ 1 }
         while true {
-            guard q < end, let next = plainNumberEnd(s, from: q) else { return nil }
-            q = next
-            let separator = bytes[q]
-            q &+= 1
-            if separator == UInt8(ascii: "]") { return q }
-            guard separator == UInt8(ascii: ",") else { return nil }
+            guard let (numberEnd, next) = plainNumber(s, from: q) else { return nil }
+            if next == UInt8(ascii: "]") { return numberEnd &+ 1 }
+            guard next == UInt8(ascii: ",") else { return nil }
+            q = numberEnd &+ 1
         }
     }
 }
