@@ -7,6 +7,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The data path and the simulator are optimized in debug builds too: `swift test` streams the
+/// default config at its full rate (an unoptimized decoder and generator manage a fraction of it),
+/// and what the tests measure is the code that ships.
+let hotPathSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "tickrouter",
     platforms: [.macOS(.v15)],
@@ -62,7 +67,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         // A stand-in for the provider: speaks its WebSocket protocol, generates realistic events. Knows nothing of the router.
         .target(
@@ -74,7 +79,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         // The NATS C client (libnats 3.x) as a system library; only built with the NATS trait.
         .systemLibrary(
