@@ -45,8 +45,14 @@ public struct UnixSocketSink: Sink {
     let runtime: SinkRuntime
 
     public func run() async throws {
+        // The sink's own event loop holds the listener, every client and the drain loop: a drained
+        // batch is encoded and written to the clients' sockets on the thread that drained it,
+        // without a hop, and apart from the feed connections' event loops.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { group.shutdownGracefully { _ in } }
+        let loop = group.next()
         let hub = ClientHub(spec: spec, runtime: runtime)
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let server = try await ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
             .childChannelInitializer { channel in
@@ -59,10 +65,7 @@ public struct UnixSocketSink: Sink {
         chmod(spec.path, mode_t(spec.mode))
         runtime.logger.info("unix socket listening at \(spec.path)")
         defer { unlink(spec.path) }
-        while let batches = await runtime.inlet.drain() {
-            hub.dispatch(batches)
-            runtime.stats.recordHandoff(batches)
-        }
+        await DrainLoop(eventLoop: loop).run(inlet: runtime.inlet, hub: hub, stats: runtime.stats)
         try? await server.close()
         await hub.closeAll()
     }
@@ -99,5 +102,23 @@ public struct UnixSocketSink: Sink {
         spec.demoteAfter = reader.duration("demote_after") ?? .seconds(1)
         spec.promoteAfter = reader.duration("promote_after") ?? .seconds(2)
         return spec
+    }
+}
+
+/// The sink's drain loop, isolated to the event loop its clients live on.
+private actor DrainLoop {
+    private let eventLoop: any EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+
+    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func run(inlet: SinkInlet, hub: ClientHub, stats: SinkStats) async {
+        while let batches = await inlet.drain() {
+            hub.dispatch(batches)
+            stats.recordHandoff(batches)
+            // drain() returns at once while batches keep coming; let the loop's I/O (accepts,
+            // client reads and writes) run between drains.
+            await Task.yield()
+        }
     }
 }

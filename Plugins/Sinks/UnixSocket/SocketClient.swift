@@ -33,13 +33,22 @@ final class SocketClient: ChannelInboundHandler {
         /// Queues encoded events; hops to the client's event loop.
         func enqueue(_ lines: EncodedLines) {
             let client = self.client
-            channel.eventLoop.execute { client.value.enqueue(lines) }
+            // The sink drains on its clients' event loop: then the call is direct.
+            if channel.eventLoop.inEventLoop {
+                client.value.enqueue(lines)
+            } else {
+                channel.eventLoop.execute { client.value.enqueue(lines) }
+            }
         }
 
         /// Hands a lagging client one drain's batches (one hop per drain).
         func enqueue(_ batches: [EventBatch]) {
             let client = self.client
-            channel.eventLoop.execute { client.value.enqueue(batches) }
+            if channel.eventLoop.inEventLoop {
+                client.value.enqueue(batches)
+            } else {
+                channel.eventLoop.execute { client.value.enqueue(batches) }
+            }
         }
 
         /// Graceful end: the client gets everything queued for it, then the socket closes. Waits

@@ -137,7 +137,10 @@ public final class SinkInlet: Sendable {
     }
 
     /// Waits for batches and returns all queued ones, oldest first; nil once closed and empty or cancelled.
-    public func drain() async -> [EventBatch]? {
+    ///
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): a sink whose drain loop is
+    /// isolated to an event loop is woken on that loop, with no hop through the global pool.
+    nonisolated(nonsending) public func drain() async -> [EventBatch]? {
         while true {
             let taken: [EventBatch]? = state.withLock { state in
                 if !state.queue.isEmpty {
