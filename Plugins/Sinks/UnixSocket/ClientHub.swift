@@ -67,17 +67,26 @@ final class ClientHub: Sendable {
         var marks: [EncodedLines.ReadMark] = []
         marks.reserveCapacity(batches.count)
         for batch in batches where subscription.mayMatch(channelMask: batch.channelMask) {
-            // Counted inside the closure and returned: a captured `var` would be checked for
-            // exclusive access on every event.
-            let lines = batch.frame.withUnsafeReadableBytes { frame in
-                var lines = 0
-                for record in batch.records where subscription.matches(record) {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: frame[record.byteRange]))
-                    out.writeInteger(UInt8(ascii: "\n"))
-                    lines += 1
+            // Each event's bytes and a newline, copied straight into room reserved for the whole
+            // batch (no per-event capacity check, no captured `var` checked for exclusive access).
+            var room = batch.records.count
+            for record in batch.records { room += Int(record.length) }
+            out.reserveCapacity(minimumWritableBytes: room)
+            let (written, lines) = out.withUnsafeMutableWritableBytes { target in
+                batch.frame.withUnsafeReadableBytes { frame in
+                    var written = 0
+                    var lines = 0
+                    for record in batch.records where subscription.matches(record) {
+                        let length = Int(record.length)
+                        target.baseAddress!.advanced(by: written).copyMemory(from: frame.baseAddress!.advanced(by: Int(record.start)), byteCount: length)
+                        target[written + length] = UInt8(ascii: "\n")
+                        written += length + 1
+                        lines += 1
+                    }
+                    return (written, lines)
                 }
-                return lines
             }
+            out.moveWriterIndex(forwardBy: written)
             count += lines
             if lines > 0, batch.receivedAt != 0 { marks.append(.init(receivedAt: batch.receivedAt, events: lines)) }
         }
