@@ -25,6 +25,8 @@ public struct UnixSocketSink: Sink {
         public var clientQueueBytes: Int
         public var slowClient: SlowClientPolicy
         public var mode: Int
+        /// Group of the socket file (`group`), so a group of local users may connect with `mode: "0660"`.
+        public var group: SocketGroup? = nil
         public var maxClients: Int
         /// `demote`: how long a conflated client may stay unable to keep up before it gets bars only.
         public var demoteAfter: Duration = .seconds(1)
@@ -35,7 +37,7 @@ public struct UnixSocketSink: Sink {
             [
                 ("path", path), ("queue", "\(queue) events / \(clientQueueBytes) bytes per client"),
                 ("slow_client", slowClient.rawValue + (slowClient == .demote ? " (after \(demoteAfter), back after \(promoteAfter))" : slowClient == .conflate ? " (back after \(promoteAfter))" : "")), ("mode", "0" + String(mode, radix: 8)), ("max_clients", "\(maxClients)"),
-            ]
+            ] + (group.map { [("group", "\($0.name) (gid \($0.gid))")] } ?? [])
         }
 
         public func makeSink(_ runtime: SinkRuntime) throws -> any Sink { UnixSocketSink(spec: self, runtime: runtime) }
@@ -63,6 +65,9 @@ public struct UnixSocketSink: Sink {
             .bind(unixDomainSocketPath: spec.path, cleanupExistingSocketFile: true)
             .get()
         chmod(spec.path, mode_t(spec.mode))
+        if let group = spec.group, chown(spec.path, uid_t.max, gid_t(group.gid)) != 0 {
+            runtime.logger.error("cannot give \(spec.path) to group \(group.name): \(String(cString: strerror(errno))); it keeps the process's group")
+        }
         runtime.logger.info("unix socket listening at \(spec.path)")
         defer { unlink(spec.path) }
         await DrainLoop(eventLoop: loop).run(inlet: runtime.inlet, hub: hub, stats: runtime.stats)
@@ -81,6 +86,7 @@ public struct UnixSocketSink: Sink {
             PluginOption("demote_after", "duration", default: "1s", "demote: time a conflated client may lag before it gets bars only"),
             PluginOption("promote_after", "duration", default: "2s", "conflate/demote: time a client must keep up before it steps back up"),
             PluginOption("mode", "octal string", default: "\"0600\"", "permissions of the socket file"),
+            PluginOption("group", "group name or gid", default: "the process's group", "group owner of the socket file (with mode \"0660\": that group may connect)"),
             PluginOption("max_clients", "int", default: "64", "clients beyond this are refused with a status line"),
         ]
     ) { reader, context in
@@ -99,6 +105,13 @@ public struct UnixSocketSink: Sink {
         }
         let maxClients = reader.int("max_clients", range: 1...100_000) ?? 64
         var spec = Spec(path: path, queue: queue, clientQueueBytes: bytes, slowClient: slow, mode: mode, maxClients: maxClients)
+        if let name = reader.string("group") {
+            if let group = SocketGroup(resolving: name) {
+                spec.group = group
+            } else {
+                reader.error("no such group '\(name)'", key: "group", hint: "a group name from /etc/group or a numeric gid")
+            }
+        }
         spec.demoteAfter = reader.duration("demote_after") ?? .seconds(1)
         spec.promoteAfter = reader.duration("promote_after") ?? .seconds(2)
         return spec

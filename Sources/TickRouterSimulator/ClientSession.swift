@@ -20,6 +20,8 @@ final class ClientSession: Sendable {
         var outbox: [Outgoing] = []
         var pendingDataFrames = 0
         var authenticated = false
+        /// The key this session authenticated with (for the per-key connection budget).
+        var apiKey: String?
         var closing = false
         /// Events in the last outbox item if it is a data frame the generator may still extend.
         var openFrameEvents = 0

@@ -21,6 +21,7 @@ struct PregeneratedSource {
 
     private let pool: [UInt8]
     private let slots: [Slot]
+    private let maxEventLength: Int
     private var next = 0
     /// `sequences[channel][symbol]` = last sequence number sent.
     private var sequences: [[UInt64]]
@@ -34,6 +35,7 @@ struct PregeneratedSource {
         pool = batch.writer.bytes
         let kept: Set<UInt8> = [UInt8(SimChannel.T.rawValue), UInt8(SimChannel.Q.rawValue)]
         self.slots = batch.events.filter { kept.contains($0.channel) }.map { Self.slot(for: $0, in: batch.writer.bytes) }
+        self.maxEventLength = slots.map { Int($0.event.length) }.max() ?? 0
         sequences = Array(repeating: Array(repeating: 0, count: generator.symbolCount), count: SimChannel.count)
     }
 
@@ -73,40 +75,96 @@ struct PregeneratedSource {
 
     /// Appends the next `count` pool events to `batch`, each with its next sequence number and `now` as its time.
     mutating func emit(count: Int, nowNanos: Int64, into batch: inout EventBatch) {
-        guard !slots.isEmpty else { return }
-        pool.withUnsafeBufferPointer { pool in
-            for _ in 0..<count {
-                let slot = slots[next]
-                next = next == slots.count - 1 ? 0 : next + 1
-                let channel = Int(slot.event.channel)
-                let symbol = Int(slot.event.symbol)
-                sequences[channel][symbol] &+= 1
-                let start = batch.writer.count
-                var cursor = Int(slot.event.start)
-                let end = cursor + Int(slot.event.length)
-                // Sequence and time in the order they appear in the event.
-                let sequenceFirst = slot.timeLength == 0 || slot.sequenceStart < slot.timeStart
-                for part in 0..<2 {
-                    let patchSequence = (part == 0) == sequenceFirst
-                    let patchStart = Int(patchSequence ? slot.sequenceStart : slot.timeStart)
-                    let patchLength = Int(patchSequence ? slot.sequenceLength : slot.timeLength)
-                    guard patchLength > 0 else { continue }
-                    batch.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: pool[cursor..<patchStart]))
-                    if patchSequence {
-                        batch.writer.appendUInt(sequences[channel][symbol])
-                    } else {
-                        batch.writer.appendUInt(UInt64(nowNanos / slot.timeDivisor))
+        guard !slots.isEmpty, count > 0 else { return }
+        // The time is the same for the whole tick: its digits are formed once per unit.
+        let millis = Digits(UInt64(nowNanos / 1_000_000))
+        let micros = Digits(UInt64(nowNanos / 1_000))
+        let nanos = Digits(UInt64(nowNanos))
+        // Room for every event with a longer sequence than in the pool (20 digits at most).
+        let room = count * (maxEventLength + 40)
+        let base = batch.writer.count
+        batch.events.reserveCapacity(batch.events.count + count)
+        batch.writer.bytes.append(contentsOf: repeatElement(0, count: room))
+        let written = batch.writer.bytes.withUnsafeMutableBufferPointer { out in
+            pool.withUnsafeBufferPointer { pool in
+                var position = base
+                for _ in 0..<count {
+                    let slot = slots[next]
+                    next = next == slots.count - 1 ? 0 : next + 1
+                    let channel = Int(slot.event.channel)
+                    let symbol = Int(slot.event.symbol)
+                    sequences[channel][symbol] &+= 1
+                    let start = position
+                    var cursor = Int(slot.event.start)
+                    let end = cursor + Int(slot.event.length)
+                    // Sequence and time in the order they appear in the event.
+                    let sequenceFirst = slot.timeLength == 0 || slot.sequenceStart < slot.timeStart
+                    for part in 0..<2 {
+                        let patchSequence = (part == 0) == sequenceFirst
+                        let patchStart = Int(patchSequence ? slot.sequenceStart : slot.timeStart)
+                        let patchLength = Int(patchSequence ? slot.sequenceLength : slot.timeLength)
+                        guard patchLength > 0 else { continue }
+                        Self.copy(pool, cursor..<patchStart, to: out, at: &position)
+                        let digits =
+                            patchSequence
+                            ? Digits(sequences[channel][symbol])
+                            : (slot.timeDivisor == 1_000_000 ? millis : slot.timeDivisor == 1_000 ? micros : nanos)
+                        digits.write(to: out, at: &position)
+                        cursor = patchStart + patchLength
                     }
-                    cursor = patchStart + patchLength
-                }
-                batch.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: pool[cursor..<end]))
-                batch.events.append(
-                    EventBatch.Ref(
-                        start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: batch.writer.count - start),
-                        channel: slot.event.channel, symbol: slot.event.symbol
+                    Self.copy(pool, cursor..<end, to: out, at: &position)
+                    batch.events.append(
+                        EventBatch.Ref(
+                            start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: position - start),
+                            channel: slot.event.channel, symbol: slot.event.symbol
+                        )
                     )
-                )
+                }
+                return position
             }
+        }
+        batch.writer.bytes.removeLast(base + room - written)
+    }
+
+    @inline(__always)
+    private static func copy(_ pool: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: UnsafeMutableBufferPointer<UInt8>, at position: inout Int) {
+        guard !range.isEmpty else { return }
+        (out.baseAddress! + position).update(from: pool.baseAddress! + range.lowerBound, count: range.count)
+        position += range.count
+    }
+
+    /// The decimal digits of a number, formed once.
+    private struct Digits {
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+
+        @inline(__always)
+        init(_ value: UInt64) {
+            var digits = 1
+            var probe = value
+            while probe >= 10 {
+                probe /= 10
+                digits += 1
+            }
+            count = digits
+            var v = value
+            withUnsafeMutableBytes(of: &storage) { raw in
+                var index = digits
+                repeat {
+                    index -= 1
+                    raw[index] = 48 &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                } while index > 0
+            }
+        }
+
+        @inline(__always)
+        func write(to out: UnsafeMutableBufferPointer<UInt8>, at position: inout Int) {
+            var copy = storage
+            withUnsafeBytes(of: &copy) { raw in
+                (out.baseAddress! + position).update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+            }
+            position += count
         }
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -35,6 +36,9 @@ public final class Simulator: Service, Sendable {
     /// Fault injection handle.
     public var faults: SimulatorFaults { SimulatorFaults(core: core) }
 
+    /// WebSocket upgrades accepted so far: every connection attempt that reached the protocol.
+    public var connectionsAccepted: Int { core.connectionsAccepted }
+
     /// Every client action received so far, in arrival order.
     public var recordedActions: [RecordedAction] { core.recordedActions }
 
@@ -43,7 +47,7 @@ public final class Simulator: Service, Sendable {
         let core = self.core
         let configuration = core.configuration
         let router = Router()  // no HTTP routes: anything that is not a known WebSocket path is a 404
-        let server = HTTPServerBuilder.http1WebSocketUpgrade(
+        let plain = HTTPServerBuilder.http1WebSocketUpgrade(
             configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .disabled))
         ) { request, channel, _ in
             guard let path = FeedPath(requestPath: request.path ?? ""), core.acceptsUpgrades else { return .dontUpgrade }
@@ -51,6 +55,7 @@ public final class Simulator: Service, Sendable {
                 try await core.serve(path: path, channel: channel, inbound: inbound, outbound: outbound)
             }
         }
+        let server = try configuration.tlsServerConfiguration().map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
         let app = Application(
             router: router,
             server: server,

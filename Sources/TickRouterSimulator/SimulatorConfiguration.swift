@@ -29,6 +29,14 @@ public struct SimulatorConfiguration: Sendable {
     /// Events/s generated for each other market (options, forex, crypto, indices, futures) while
     /// at least one client is connected to one of its paths; FMV on top at about 5% of it.
     public var otherMarketsRate: Int = 5_000
+    /// Most sessions authenticated with one API key at a time, like the provider's account budget;
+    /// `nil` is unlimited. What happens beyond it is ``connectionLimitPolicy``.
+    public var maxConnectionsPerKey: Int? = nil
+    /// Who loses when a key goes over ``maxConnectionsPerKey``.
+    public var connectionLimitPolicy: ConnectionLimitPolicy = .evictOldest
+    /// PEM certificate chain and private key: serve `wss://` instead of `ws://` (both or neither).
+    public var tlsCertificateFile: String? = nil
+    public var tlsKeyFile: String? = nil
     /// When above 0, about this many stock trades and quotes are rendered once at start and sent
     /// round and round with fresh sequence numbers and times, at `rate` (benchmarks: the simulator
     /// then costs a copy per event). No other channels, and no events for symbols clients add later.
@@ -48,6 +56,10 @@ public struct SimulatorConfiguration: Sendable {
         speed: Double = 1,
         maxPendingFrames: Int = 1000,
         otherMarketsRate: Int = 5_000,
+        maxConnectionsPerKey: Int? = nil,
+        connectionLimitPolicy: ConnectionLimitPolicy = .evictOldest,
+        tlsCertificateFile: String? = nil,
+        tlsKeyFile: String? = nil,
         pregenerated: Int = 0
     ) {
         self.host = host
@@ -62,6 +74,10 @@ public struct SimulatorConfiguration: Sendable {
         self.speed = speed
         self.maxPendingFrames = maxPendingFrames
         self.otherMarketsRate = otherMarketsRate
+        self.maxConnectionsPerKey = maxConnectionsPerKey
+        self.connectionLimitPolicy = connectionLimitPolicy
+        self.tlsCertificateFile = tlsCertificateFile
+        self.tlsKeyFile = tlsKeyFile
         self.pregenerated = pregenerated
     }
 
@@ -81,4 +97,13 @@ public struct SimulatorConfiguration: Sendable {
         }
         return result
     }
+}
+
+/// What the simulator does when one API key authenticates more sessions than its budget
+/// (provider-protocol.md §2.3: both have been observed).
+public enum ConnectionLimitPolicy: String, Sendable, CaseIterable {
+    /// The newest session wins: the oldest one gets `max_connections` and a 1008 close.
+    case evictOldest = "evict-oldest"
+    /// The newcomer gets `auth_success`, then `max_connections` and a 1008 close.
+    case refuseNewest = "refuse-newest"
 }

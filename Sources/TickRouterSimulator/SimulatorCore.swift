@@ -38,6 +38,9 @@ final class SimulatorCore: Sendable {
     let allocator = ByteBufferAllocator()
     private let sessions = Mutex<[Int: ClientSession]>([:])
     private let nextSessionID = Atomic<Int>(1)
+
+    /// WebSocket upgrades accepted so far (every connection attempt that got past HTTP).
+    var connectionsAccepted: Int { nextSessionID.load(ordering: .relaxed) - 1 }
     /// Bit set of the markets (``SimMarket/bit``) with a connected session; other markets than
     /// stocks are generated only while someone listens to them.
     let activeMarkets = Atomic<UInt8>(0)
@@ -150,8 +153,12 @@ final class SimulatorCore: Sendable {
             session.close(after: StatusFrame.authFailed, code: .normalClosure)
             return
         }
-        session.state.withLock { $0.authenticated = true }
+        session.state.withLock {
+            $0.authenticated = true
+            $0.apiKey = key
+        }
         session.send(StatusFrame.authSuccess)
+        enforceConnectionLimit(after: session, key: key)
     }
 
     private func subscribe(_ session: ClientSession, params: String, add: Bool) {

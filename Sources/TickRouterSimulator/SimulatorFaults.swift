@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Fault injection handle for a running `Simulator`. Cheap to copy; every call takes effect
@@ -25,6 +26,12 @@ public struct SimulatorFaults: Sendable {
     /// Sends every client a text frame that is not valid JSON (a truncated event array).
     public func sendMalformedFrame() {
         core.broadcast(StatusFrame.malformed)
+    }
+
+    /// Sends every client one text frame with exactly these bytes (not checked: non-UTF-8,
+    /// truncated or unknown events are the point).
+    public func sendFrame(_ bytes: [UInt8]) {
+        core.broadcast(ByteBuffer(bytes: bytes))
     }
 
     /// Sends every client one valid JSON array frame of at least `bytes` bytes (a status

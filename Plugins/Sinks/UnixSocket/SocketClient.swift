@@ -120,15 +120,17 @@ final class SocketClient: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var input = unwrapInboundIn(data)
+        if discardingLongLine {
+            // The rest of a refused line is dropped as it arrives, never buffered or refused again.
+            guard let newline = input.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return }
+            input.moveReaderIndex(to: newline + 1)
+            discardingLongLine = false
+        }
         pendingInput.writeBuffer(&input)
         while let newline = pendingInput.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
             let length = newline - pendingInput.readerIndex
             let line = pendingInput.readSlice(length: length)!
             pendingInput.moveReaderIndex(forwardBy: 1)
-            if discardingLongLine {
-                discardingLongLine = false
-                continue
-            }
             handleLine(line, context: context)
         }
         if pendingInput.readableBytes > ClientAction.maxLineBytes {

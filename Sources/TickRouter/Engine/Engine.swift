@@ -128,7 +128,8 @@ public final class Engine: Service, Sendable {
         rateMeters.withLock { $0[connection.name] = meter }
         let feed = FeedConnection(
             plan: connection, feed: plan.configuration.feed, url: connection.endpoint.url(simulatorPort: simulatorPort),
-            stats: connectionStats, logger: logger
+            stats: connectionStats, logger: logger,
+            onSessionLost: { message in fanout.publishStatus(StatusLine.json(status: "gap", message: message)) }
         ) {
             ConnectionPipeline(
                 connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,

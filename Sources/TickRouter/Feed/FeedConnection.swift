@@ -29,11 +29,15 @@ public final class FeedConnection: Sendable {
     private let subscriptions: SubscriptionController
     /// Set by ``unsubscribeAndClose()``: the run loop returns instead of reconnecting.
     private let stopRequested = Atomic<Bool>(false)
+    /// Told, before the reconnect, when a session that streamed ends: consumers get a `gap` line.
+    private let onSessionLost: @Sendable (String) -> Void
 
     public init(
         plan: ConnectionPlan, feed: FeedConfiguration, url: String, stats: ConnectionStats, logger: Logger,
+        onSessionLost: @escaping @Sendable (String) -> Void = { _ in },
         makePipeline: @escaping @Sendable () -> ConnectionPipeline
     ) {
+        self.onSessionLost = onSessionLost
         self.plan = plan
         self.feed = feed
         self.url = url
@@ -95,6 +99,13 @@ public final class FeedConnection: Sendable {
                 logger.error("\(reason); not retrying (check the API key)")
                 throw FatalError(connection: plan.name, reason: reason)
             case .retry(let delay):
+                if session.streamingSince != nil {
+                    // Events the provider sends until the next session streams are lost: say so
+                    // before any event of that session can reach a consumer.
+                    onSessionLost(
+                        "connection \(plan.name) lost its session (\(end.map { "\($0)" } ?? "closed")): \(plan.channels.map(\.code).joined(separator: ",")) of its \(stats.subscribedSymbols.load) symbols may miss data until it is back (retry in \(delay))"
+                    )
+                }
                 if case .maxConnections(let message) = end {
                     setState(.coolingDown)
                     logger.error(

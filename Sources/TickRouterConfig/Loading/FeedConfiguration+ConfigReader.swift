@@ -30,7 +30,14 @@ extension FeedConfiguration {
         if let url = r.string("url") {
             let lower = url.lowercased()
             let scheme = lower.hasPrefix("wss://") ? "wss://" : lower.hasPrefix("ws://") ? "ws://" : nil
-            if let scheme, url.count > scheme.count {
+            if scheme == "wss://", Self.hostIsIPAddress(url.dropFirst(6)) {
+                // TLS sends the host name in SNI, which may not be an IP address; the TLS library
+                // refuses the connection outright, so say it here rather than in a reconnect loop.
+                r.error(
+                    "feed.url: wss:// needs a host name, not an IP address (TLS server name indication cannot carry one)", key: "url",
+                    hint: "use the name in the server's certificate, e.g. wss://localhost:8765 (add it to /etc/hosts if needed)"
+                )
+            } else if let scheme, url.count > scheme.count {
                 self.url = url
             } else {
                 r.error("feed.url must be a ws:// or wss:// URL", key: "url", hint: "e.g. ws://127.0.0.1:8765 or wss://socket.massive.com")
@@ -137,5 +144,16 @@ extension ReconnectSettings {
         healthyAfter = r.duration("healthy_after") ?? healthyAfter
         maxConnectionsCooldown = r.duration("max_connections_cooldown") ?? maxConnectionsCooldown
         r.finish()
+    }
+}
+
+extension FeedConfiguration {
+    /// Whether the authority of a URL (after the scheme) names an IPv4 or bracketed IPv6 address.
+    static func hostIsIPAddress(_ rest: Substring) -> Bool {
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        if authority.hasPrefix("[") { return true }
+        let host = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in !part.isEmpty && part.allSatisfy(\.isNumber) && (UInt8(part) != nil) }
     }
 }

@@ -109,6 +109,12 @@ extension AdminConfiguration {
                 r.warning("admin token is written in the file", key: "token", hint: "write token: ${TICKROUTER_ADMIN_TOKEN}")
             }
         }
+        if token == nil, !ListenAddress.isLoopback(listen) {
+            r.warning(
+                "the admin plane listens beyond loopback without a token: anyone who reaches it can POST /api/reload and /api/rebalance",
+                key: "listen", hint: "keep 127.0.0.1, or set token: ${TICKROUTER_ADMIN_TOKEN}"
+            )
+        }
         r.finish()
     }
 }
@@ -120,5 +126,13 @@ enum ListenAddress {
         let portText = text.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? text
         guard let port = Int(portText), (1...65_535).contains(port) else { return nil }
         return port
+    }
+
+    /// Whether `host:port` binds loopback only (an empty host means loopback, as the admin server reads it).
+    static func isLoopback(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":") else { return true }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty || host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

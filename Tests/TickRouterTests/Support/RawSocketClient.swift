@@ -23,6 +23,18 @@ final class RawSocketClient: @unchecked Sendable {
         _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
+    /// Writes all of `bytes` (blocking), as they are: no newline added. Returns false if the server closed.
+    @discardableResult
+    func writeAll(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { return false }
+            offset += written
+        }
+        return true
+    }
+
     /// Reads lines until `count` lines arrived or `limit` passed.
     func readLines(_ count: Int, limit: Duration = .seconds(10)) -> [String] {
         var lines: [String] = []
