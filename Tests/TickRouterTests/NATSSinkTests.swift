@@ -118,6 +118,15 @@ struct NATSSinkTests {
         try await waitUntil("the stream exists and fills") { ((try? jetStreamState(url: server.url, stream: "MD_LAST"))?.messages ?? 0) > 100 }
         try await waitUntil("20,000 trades at the live subscriber", limit: .seconds(60)) { subscriber.events >= 20_000 }
         await host.stop()
+        // The router's last publishes and the subscriber's flush travel on different connections, so
+        // wait until the stream stops growing before draining the subscriber.
+        var lastSequence = try jetStreamState(url: server.url, stream: "MD_LAST").lastSequence
+        while true {
+            try await Task.sleep(for: .milliseconds(300))
+            let now = try jetStreamState(url: server.url, stream: "MD_LAST").lastSequence
+            if now == lastSequence { break }
+            lastSequence = now
+        }
         subscriber.flush()
 
         let state = try jetStreamState(url: server.url, stream: "MD_LAST")

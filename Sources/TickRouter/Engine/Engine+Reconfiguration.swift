@@ -35,7 +35,7 @@ extension Engine {
                 .subtracting(excluded).filter { plan.connections[$0].channels == lost.channels }.sorted().map { plan.connections[$0].name }
             let message = "connection \(lost.name) is down: \(lost.channels.map(\.code).joined(separator: ",")) of its \(symbols.count) symbols may have missed data"
                 + (movedTo.isEmpty ? "; no healthy connection can take them" : "; moved to \(movedTo.joined(separator: ","))")
-            fanout.publishStatus(StatusLine.json(status: "gap", message: message))
+            fanout.publishStatus(StatusLine.gap(GapNotice(connection: lost.name, channels: lost.channels, symbols: symbols, message: message)))
             logger.warning("failover: \(message)")
         }
         let moved = await move(to: target, plan: plan)
@@ -45,36 +45,66 @@ extension Engine {
     /// Brings every connection's subscriptions to `target`, make before break: connections that
     /// gain symbols subscribe first, duplicates in the overlap are merged by sequence, and only
     /// then do the others let go. Returns how many symbols changed connection.
+    ///
+    /// Returns once the deltas are sent; the overlap's merge ends on its own a little later, so a
+    /// burst of reloads or a failover during a rebalance never waits on an earlier overlap.
     @discardableResult
     func move(to target: [String: [String]], plan: EnginePlan) async -> Int {
-        let (before, connections) = state.withLock { ($0.assigned, $0.connections) }
+        let (before, connections, excluded) = state.withLock { ($0.assigned, $0.connections, $0.failover.excluded) }
+        let carriedBefore = Set(before.values.joined())
+        // Connections that still deliver what they carried: a symbol they keep streaming while
+        // another connection joins it makes that one a joiner (see MergeGate).
+        let liveBefore = plan.connections.filter { !excluded.contains($0.index) }.map { Set(before[$0.name] ?? []) }
         var gaining: [String: [String]] = [:]
         var moving = Set<String>()
-        for (name, symbols) in target {
-            let had = Set(before[name] ?? [])
-            let added = symbols.filter { !had.contains($0) }
-            if !added.isEmpty {
-                gaining[name] = (before[name] ?? []) + added
-                moving.formUnion(added)
+        var joiners: [(SymbolID, ConnectionIndex)] = []
+        for connection in plan.connections {
+            guard let wanted = target[connection.name] else { continue }
+            let had = Set(before[connection.name] ?? [])
+            let added = wanted.filter { !had.contains($0) }
+            guard !added.isEmpty else { continue }
+            gaining[connection.name] = (before[connection.name] ?? []) + added
+            // Only a symbol another connection already carries can arrive twice; a new one cannot.
+            let overlapping = added.filter(carriedBefore.contains)
+            moving.formUnion(overlapping)
+            for symbol in overlapping where liveBefore.contains(where: { $0.contains(symbol) }) {
+                joiners.append((symbols.intern(symbol), ConnectionIndex(connection.index)))
             }
         }
-        mergeGate.begin(Set(moving.map(symbols.intern)))
+        let overlap = Set(moving.map(symbols.intern))
+        mergeGate.begin(overlap, joiners: joiners)
+        var acknowledged: [(stats: ConnectionStats, until: Int)] = []
         for (name, union) in gaining {
             guard let running = connections[name] else { continue }
-            await running.connection.update(symbols: union, channels: running.plan.channels)
+            let acks = stats.connection(named: name).map { ($0, $0.subscribeAcks.load) }
+            let (added, _) = await running.connection.update(symbols: union, channels: running.plan.channels)
+            if let (figures, start) = acks, added > 0 { acknowledged.append((figures, start + added)) }
+        }
+        // Make before break: the provider acknowledges each topic before its first event, so once
+        // the joiners have their acks the old connections can let go without a hole in between.
+        let deadline = ContinuousClock.now + .seconds(1)
+        while !joiners.isEmpty, acknowledged.contains(where: { $0.stats.subscribeAcks.load < $0.until }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
         }
         for (name, symbols) in target {
             guard let running = connections[name] else { continue }
             await running.connection.update(symbols: symbols, channels: running.plan.channels)
         }
         state.withLock { $0.assigned = target }
-        if !moving.isEmpty {
+        if !overlap.isEmpty {
             // Let in-flight copies of the overlap drain through the gate before it opens.
-            try? await Task.sleep(for: .seconds(2))
-            mergeGate.end()
+            let mergeGate = self.mergeGate
+            Task {
+                try? await Task.sleep(for: Self.overlapDrain)
+                mergeGate.end(overlap, joiners: joiners)
+            }
         }
         return moving.count
     }
+
+    /// How long a move's overlap stays merged after the old connection was told to let go: the
+    /// provider may still send what was in flight.
+    static var overlapDrain: Duration { .seconds(2) }
 
     /// Applies a new plan as a diff: sinks and connections that did not change keep running and
     /// lose nothing; symbol and channel changes become subscription deltas on live sockets.

@@ -129,7 +129,7 @@ public final class Engine: Service, Sendable {
         let feed = FeedConnection(
             plan: connection, feed: plan.configuration.feed, url: connection.endpoint.url(simulatorPort: simulatorPort),
             stats: connectionStats, logger: logger,
-            onSessionLost: { message in fanout.publishStatus(StatusLine.json(status: "gap", message: message)) }
+            onSessionLost: { notice in fanout.publishStatus(StatusLine.gap(notice)) }
         ) {
             ConnectionPipeline(
                 connection: ConnectionIndex(connection.index), market: market, symbols: symbols, policies: policies,

@@ -18,6 +18,9 @@ public final class ConnectionStats: Sendable {
     public let lastEventMillis = Counter()
     /// Number of symbols currently subscribed.
     public let subscribedSymbols = Counter()
+    /// `subscribed to: ...` acknowledgements received (one per topic): a move waits for them
+    /// before the old connection lets go.
+    public let subscribeAcks = Counter()
 
     public init(name: String) { self.name = name }
 

@@ -30,11 +30,11 @@ public final class FeedConnection: Sendable {
     /// Set by ``unsubscribeAndClose()``: the run loop returns instead of reconnecting.
     private let stopRequested = Atomic<Bool>(false)
     /// Told, before the reconnect, when a session that streamed ends: consumers get a `gap` line.
-    private let onSessionLost: @Sendable (String) -> Void
+    private let onSessionLost: @Sendable (GapNotice) -> Void
 
     public init(
         plan: ConnectionPlan, feed: FeedConfiguration, url: String, stats: ConnectionStats, logger: Logger,
-        onSessionLost: @escaping @Sendable (String) -> Void = { _ in },
+        onSessionLost: @escaping @Sendable (GapNotice) -> Void = { _ in },
         makePipeline: @escaping @Sendable () -> ConnectionPipeline
     ) {
         self.onSessionLost = onSessionLost
@@ -102,9 +102,15 @@ public final class FeedConnection: Sendable {
                 if session.streamingSince != nil {
                     // Events the provider sends until the next session streams are lost: say so
                     // before any event of that session can reach a consumer.
-                    onSessionLost(
-                        "connection \(plan.name) lost its session (\(end.map { "\($0)" } ?? "closed")): \(plan.channels.map(\.code).joined(separator: ",")) of its \(stats.subscribedSymbols.load) symbols may miss data until it is back (retry in \(delay))"
-                    )
+                    let (symbols, channels) = await subscriptions.current
+                    if !symbols.isEmpty {
+                        onSessionLost(
+                            GapNotice(
+                                connection: plan.name, channels: channels, symbols: symbols,
+                                message: "connection \(plan.name) lost its session (\(end.map { "\($0)" } ?? "closed")): \(channels.map(\.code).joined(separator: ",")) of its \(symbols.count) symbols may miss data until it is back (retry in \(delay))"
+                            )
+                        )
+                    }
                 }
                 if case .maxConnections(let message) = end {
                     setState(.coolingDown)
@@ -166,6 +172,7 @@ public final class FeedConnection: Sendable {
                 }
                 let statuses = session.pipeline.handle(frame: data, receivedAt: NIODeadline.now().uptimeNanoseconds)
                 for status in statuses {
+                    if status.status == "success", status.message.hasPrefix("subscribed to") { stats.subscribeAcks.add(1) }
                     switch machine.received(status) {
                     case .none:
                         break

@@ -26,6 +26,9 @@ actor SubscriptionController {
         self.logger = logger
     }
 
+    /// The symbols and channels this connection should carry now.
+    var current: (symbols: [String], channels: [FeedChannel]) { (symbols, channels) }
+
     private var desired: [String] {
         var topics: [String] = []
         topics.reserveCapacity(symbols.count * channels.count)

@@ -138,8 +138,26 @@ final class NATSTestSubscriber: @unchecked Sendable {
         return body(&current)
     }
 
-    /// Round trip to the server: every message the server routed to us before is delivered after this.
-    func flush() { _ = natsConnection_FlushTimeout(connection, 10_000) }
+    /// Callbacks that have finished (every message, decoded or raw).
+    private let handled = Atomic<Int64>(0)
+
+    /// Waits until every message the server routed to us before this call has been handled: a round
+    /// trip to the server (so its messages are in our queue), then until the delivery thread has run
+    /// the callback for everything it took off that queue. A flush alone is not enough: the C client
+    /// delivers on its own thread, so messages may still be queued when the PONG arrives.
+    func flush() {
+        _ = natsConnection_FlushTimeout(connection, 10_000)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            var pending: Int32 = 0
+            var pendingBytes: Int32 = 0
+            var delivered: Int64 = 0
+            natsSubscription_GetPending(subscription, &pending, &pendingBytes)
+            natsSubscription_GetDelivered(subscription, &delivered)
+            if pending == 0 && handled.load(ordering: .acquiring) >= delivered { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
 
     /// Forgets the per-key sequence history and the gap counters (to check a stream after a disruption).
     func resetSequences() {
@@ -162,6 +180,7 @@ final class NATSTestSubscriber: @unchecked Sendable {
     }
 
     fileprivate func receive(subject: String, payload: UnsafeRawBufferPointer) {
+        defer { handled.add(1, ordering: .releasing) }
         if let raw {
             raw.append(Array(payload))
             return
@@ -226,7 +245,7 @@ func jetStreamLastMessage(url: String, stream: String, subject: String) throws -
 }
 
 /// Messages and distinct subjects held by a stream.
-func jetStreamState(url: String, stream: String) throws -> (messages: UInt64, subjects: Int64) {
+func jetStreamState(url: String, stream: String) throws -> (messages: UInt64, subjects: Int64, lastSequence: UInt64) {
     var connection: OpaquePointer?
     guard natsConnection_ConnectTo(&connection, url) == NATS_OK else { throw NATSTestError("connect \(url)") }
     defer { natsConnection_Destroy(connection) }
@@ -237,6 +256,6 @@ func jetStreamState(url: String, stream: String) throws -> (messages: UInt64, su
     var errorCode = jsErrCode(rawValue: 0)
     guard js_GetStreamInfo(&info, context, stream, nil, &errorCode) == NATS_OK, let info else { throw NATSTestError("stream info \(stream)") }
     defer { jsStreamInfo_Destroy(info) }
-    return (info.pointee.State.Msgs, info.pointee.State.NumSubjects)
+    return (info.pointee.State.Msgs, info.pointee.State.NumSubjects, info.pointee.State.LastSeq)
 }
 #endif
