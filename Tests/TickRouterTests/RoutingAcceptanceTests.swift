@@ -69,6 +69,36 @@ struct RoutingAcceptanceTests {
         }
     }
 
+    @Test func planAgainstTheOldConfigListsTheDeltasSubscribesFirst() throws {
+        let planner = EnginePlanner(registry: .builtin)
+        let old = try planner.plan(file: "config/examples/manual.yaml", environment: [:])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tr-diff-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let universe = FileManager.default.currentDirectoryPath + "/config/universes/top100.yaml"
+        let moved = try String(contentsOfFile: "config/examples/manual.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "files: [config/universes/top100.yaml]", with: "files: [\(universe)]")
+            .replacingOccurrences(of: "primary: [megacaps]", with: "primary: [megacaps, SPY]")
+            .replacingOccurrences(of: "secondary: [SPY, QQQ, IWM, DIA]", with: "secondary: [QQQ, IWM, DIA, TSLA]")
+        try moved.write(toFile: directory + "/moved.yaml", atomically: true, encoding: .utf8)
+        let new = try planner.plan(file: directory + "/moved.yaml", environment: [:], previous: old.routing)
+        let diff = PlanDiff(from: old, to: new)
+        #expect(Set(diff.movedSymbols) == ["SPY", "TSLA"])
+        #expect(diff.symbolChanges["primary"]?.added == ["SPY"] && diff.symbolChanges["secondary"]?.removed == ["SPY"])
+        #expect(diff.symbolChanges["secondary"]?.added == ["TSLA"] && diff.symbolChanges["tertiary"]?.removed == ["TSLA"])
+        let steps = diff.steps.map(\.text)
+        let lastSubscribe = try #require(steps.lastIndex { $0.hasPrefix("subscribe") })
+        let firstUnsubscribe = try #require(steps.firstIndex { $0.hasPrefix("unsubscribe") })
+        #expect(lastSubscribe < firstUnsubscribe, "make before break: \(steps)")
+        #expect(diff.steps.allSatisfy { $0.risk == nil }, "moving symbols between live connections cannot drop data")
+        #expect(diff.summary == "+2/-2 symbol subscriptions, 2 moved")
+
+        // A strategy change is a change even when the new strategy keeps every placement.
+        let roundRobin = try planner.plan(file: "config/examples/round-robin.yaml", environment: [:], previous: old.routing)
+        let switched = PlanDiff(from: old, to: roundRobin)
+        #expect(switched.changedStrategy?.old == "manual" && switched.changedStrategy?.new == "round-robin")
+        #expect(!switched.isEmpty && switched.summary.hasPrefix("strategy manual → round-robin"))
+    }
+
     /// `SYMBOL: rate` lines (the rates file format), comments skipped.
     static func rates(file: String) throws -> [String: Double] {
         var rates: [String: Double] = [:]

@@ -22,6 +22,9 @@ public struct PlanDiff: Sendable {
     public var removedSinks: [String] = []
     public var changedSinks: [String] = []
     public var changedProcessors: [FeedChannel] = []
+    /// The routing strategy, when it changed (old, new). Symbols move only as `symbolChanges` say:
+    /// a strategy that keeps existing placements (round-robin) may move none.
+    public var changedStrategy: (old: String, new: String)?
 
     public init(from old: EnginePlan, to new: EnginePlan) {
         let oldConnections = Dictionary(uniqueKeysWithValues: old.connections.map { ($0.name, $0) })
@@ -63,6 +66,7 @@ public struct PlanDiff: Sendable {
             guard let before = oldSinks[sink.name] else { return nil }
             return before.fingerprint == sink.fingerprint ? nil : sink.name
         }
+        if old.strategy != new.strategy { changedStrategy = (old.strategy, new.strategy) }
         changedProcessors = Set(old.policies.keys).union(new.policies.keys).sorted().filter { old.policies[$0] != new.policies[$0] }
     }
 
@@ -71,6 +75,9 @@ public struct PlanDiff: Sendable {
     /// The steps in the order a reload applies them: make before break.
     public var steps: [Step] {
         var steps: [Step] = []
+        if let changedStrategy {
+            steps.append(Step(text: "routing strategy \(changedStrategy.old) → \(changedStrategy.new) (symbols move only as listed below)"))
+        }
         for name in addedSinks { steps.append(Step(text: "add sink \(name)")) }
         for name in addedConnections { steps.append(Step(text: "open connection \(name)")) }
         for (name, change) in symbolChanges.sorted(by: { $0.key < $1.key }) where !change.added.isEmpty {
@@ -110,6 +117,7 @@ public struct PlanDiff: Sendable {
         let added = symbolChanges.values.reduce(0) { $0 + $1.added.count }
         let removed = symbolChanges.values.reduce(0) { $0 + $1.removed.count }
         var parts = ["+\(added)/-\(removed) symbol subscriptions", "\(movedSymbols.count) moved"]
+        if let changedStrategy { parts.insert("strategy \(changedStrategy.old) → \(changedStrategy.new)", at: 0) }
         if !addedConnections.isEmpty || !removedConnections.isEmpty || !restartedConnections.isEmpty {
             parts.append("connections +\(addedConnections.count)/-\(removedConnections.count)/~\(restartedConnections.count)")
         }
