@@ -167,8 +167,8 @@ final class SocketClient: ChannelInboundHandler {
                         writeStatus("success", "unsubscribed to: \(topic.text)", context: context)
                     }
                 }
-                handle.subscription = subscription
                 for error in errors { writeStatus("error", error, context: context) }
+                handle.subscription = subscription
             }
         }
         context.flush()

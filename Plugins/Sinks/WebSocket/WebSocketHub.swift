@@ -89,17 +89,18 @@ final class WebSocketHub: Sendable {
                 }
                 let (topics, errors) = action.topics(market: runtime.market, symbols: runtime.symbols)
                 let subscribe = action.kind == .subscribe
-                session.update { subscription in
-                    for topic in topics {
-                        if subscribe { subscription.add(topic) } else { subscription.remove(topic) }
-                    }
-                }
-                // One ack per item, like the provider.
+                // One ack per item, like the provider, and all of this message's acks and errors
+                // before its first event: the subscription changes only after they are queued.
                 for topic in topics {
                     let verb = subscribe ? "subscribed to" : "unsubscribed to"
                     session.send(EncodedFrames.status("success", "\(verb): \(topic.text)"))
                 }
                 for error in errors { session.send(EncodedFrames.status("error", error)) }
+                session.update { subscription in
+                    for topic in topics {
+                        if subscribe { subscription.add(topic) } else { subscription.remove(topic) }
+                    }
+                }
             }
         }
     }
