@@ -38,6 +38,13 @@ public struct ManualStrategy: RoutingStrategy {
         ]
     ) { reader, context in
         guard let reader else {
+            context.options.diagnostics.report(
+                ConfigDiagnostic(
+                    severity: .error, location: context.configuration.routing.strategyLocation, keyPath: "routing.options",
+                    message: "the manual strategy needs assignments",
+                    hint: "options: { assign: { \(context.connectionNames.first ?? "primary"): [AAPL] }, default: \(context.connectionNames.last ?? "primary") }"
+                )
+            )
             return nil
         }
         let connections = context.connectionNames

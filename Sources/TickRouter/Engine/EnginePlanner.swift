@@ -58,10 +58,18 @@ public struct EnginePlanner {
         }
         var routing: RoutingTable?
         if let strategy { routing = Self.route(configuration, strategy: strategy, previous: previous, diagnostics: diagnostics) }
-        try context.finish()
-        guard let routing, let strategy else {
-            throw ConfigError(diagnostics: [])  // unreachable: a missing strategy is a diagnostic above
+        if strategy == nil || routing == nil, !diagnostics.hasErrors {
+            // A plugin that gave up without saying why: still an error with a position, never a silent exit.
+            diagnostics.report(
+                ConfigDiagnostic(
+                    severity: .error, location: configuration.routing.strategyLocation, keyPath: "routing.strategy",
+                    message: "the \(configuration.routing.strategy) strategy could not be built from its options",
+                    hint: "tickrouter plugins lists its options"
+                )
+            )
         }
+        try context.finish()
+        guard let routing, let strategy else { throw diagnostics.asError }
 
         let connections = configuration.connections.enumerated().map { index, connection in
             ConnectionPlan(
