@@ -60,11 +60,14 @@ let benchmarks: @Sendable () -> Void = {
             let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
             let fanout = Fanout(inlets: [])
             let shared = ProcessorPolicies(policies)
-            let shaping = ShapingStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats)
-            var pipeline = ConnectionPipeline(
-                connection: 0, market: .stocks, symbols: symbols, policies: shared, fanout: fanout, mergeGate: MergeGate(),
-                shaping: shaping, stats: stats, connectionStats: stats.connections[0]
-            )
+            func makePipeline() -> ConnectionPipeline {
+                ConnectionPipeline(
+                    connection: 0, market: .stocks, symbols: symbols, policies: shared, fanout: fanout, mergeGate: MergeGate(),
+                    shaping: ShapingStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats), stats: stats,
+                    connectionStats: stats.connections[0]
+                )
+            }
+            var pipeline = makePipeline()
             var index = 0
             var now: UInt64 = 1_000_000_000
             benchmark.startMeasurement()
@@ -73,6 +76,9 @@ let benchmarks: @Sendable () -> Void = {
                     blackHole(pipeline.handle(frame: frames[index], receivedAt: now))
                     now += 1_000_000
                     index = index == frames.count - 1 ? 0 : index + 1
+                    // The frames repeat: a fresh pipeline, so dedup sees new sequence numbers (once per
+                    // 2,000 frames, in 1 of 20 iterations).
+                    if index == 0 { pipeline = makePipeline() }
                 }
             }
         }
