@@ -1,3 +1,4 @@
+import Foundation
 import BenchmarkSupport
 import NIOCore
 import TickRouter
@@ -8,8 +9,29 @@ import TickRouterConfig
 //   swift build -c release --product DecoderProfile
 //   valgrind --tool=callgrind .build/release/DecoderProfile 200
 // Decodes the frames of DecoderBenchmark `rounds` times (default 2000 = 10 M events) and prints events/s.
+// `DecoderProfile ROUNDS throttle` runs the whole per-connection pipeline with Q throttled instead.
 let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 2000 : 2000
 let frames = RealisticFrames.make(frames: 100, eventsPerFrame: 50, symbols: 800)
+if CommandLine.arguments.count > 2, CommandLine.arguments[2] == "throttle" {
+    let policies: [FeedChannel: ChannelPolicy] = [.Q: ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate))]
+    let symbols = SymbolTable()
+    let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
+    let fanout = Fanout(inlets: [])
+    var pipeline = ConnectionPipeline(
+        connection: 0, market: .stocks, symbols: symbols, policies: ProcessorPolicies(policies), fanout: fanout, mergeGate: MergeGate(),
+        shaping: ShapingStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats), stats: stats,
+        connectionStats: stats.connections[0]
+    )
+    var now: UInt64 = 1_000_000_000
+    for _ in 0..<rounds {
+        for frame in frames {
+            _ = pipeline.handle(frame: frame, receivedAt: now)
+            now += 1_000_000
+        }
+    }
+    print("pipeline with Q throttled: \(rounds * frames.count) frames")
+    exit(0)
+}
 var decoder = FrameDecoder(market: .stocks, symbols: SymbolTable())
 var records: [EventRecord] = []
 records.reserveCapacity(64)
