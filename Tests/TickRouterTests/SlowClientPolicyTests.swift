@@ -1,9 +1,11 @@
 import Foundation
 import TickRouter
+import TickRouterCLI
 import Testing
 
-/// `slow_client: conflate | demote` end to end: a real Unix-socket reader stalls, then reads at
-/// full speed; what it receives at each announced level is checked line by line.
+/// `slow_client: conflate | demote | disconnect` end to end: a real Unix-socket reader stalls, then
+/// reads at full speed; what it receives at each announced level is checked line by line.
+/// (`drop-oldest`, the default, is covered by `EndToEndTests` and `IsolationTests`.)
 @Suite("Slow-client policies", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
 struct SlowClientPolicyTests {
     struct Status {
@@ -87,5 +89,28 @@ struct SlowClientPolicyTests {
         let barChannels = Set(barsWindow.compactMap(Self.channel))
         #expect(barChannels.isSubset(of: ["AM", "A"]), "bars only: \(barChannels)")
         #expect(lines[backToTicks.index...].contains { Self.channel($0) == "T" }, "trades again at ticks")
+    }
+
+    @Test func disconnectClosesAStalledClientAndCountsWhatItHeldWhileAFastOneLosesNothing() async throws {
+        let host = try await TestHost.start(config: "Tests/TickRouterTests/Fixtures/configs/unix-slow-client.yaml", environment: ["TR_SLOW_CLIENT": "disconnect"])
+        defer { Task { await host.stop() } }
+        let sink = try #require(host.engine.stats.sink(named: "unix-socket"))
+        func slowDrops() -> Int { sink.dropped.snapshot.first { $0.reason == "slow_client" }?.count ?? 0 }
+        let fast = Task { try await TapClient(socketPath: host.socketPath, subscribe: "T.*").run(for: .seconds(6)) }
+        try await waitUntil("the fast reader is connected") { sink.clients.load == 1 }
+        let stalled = try RawSocketClient(path: host.socketPath)
+        stalled.send(#"{"action":"subscribe","params":"T.*,Q.*,AM.*,LULD.*,NOI.*"}"#)
+        try await waitUntil("the stalled client is cut off", limit: .seconds(60)) { slowDrops() > 0 }
+        try await waitUntil("it is gone from the sink") { sink.clients.load == 1 }
+        // What the kernel still held for it, then the end of the stream: the socket was closed.
+        let started = ContinuousClock.now
+        let lines = await onOwnThread { stalled.readLines(limit: .seconds(30)) { _ in false } }
+        let closed = ContinuousClock.now - started < .seconds(30)
+        let summary = try await fast.value
+        let announced = lines.contains { $0.hasPrefix(#"{"ev":"status","status":"slow_consumer""#) }
+        print("disconnect: stalled client read \(lines.count) lines then end of stream (\(announced ? "with the slow_consumer line" : "without the slow_consumer line, which cannot arrive while the client's socket is full")); \(slowDrops()) events counted as slow_client; fast reader \(summary.events) trades, \(summary.gaps) gaps")
+        #expect(closed, "the stalled client's socket reaches end of stream")
+        #expect(slowDrops() > 0, "what it held is counted")
+        #expect(summary.events > 0 && summary.gaps == 0, "the fast reader loses nothing")
     }
 }

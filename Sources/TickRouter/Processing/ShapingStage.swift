@@ -229,18 +229,15 @@ public final class ShapingStage: Sendable {
 
     private static func dueHeld(_ state: inout State, now: Int64, stats: EngineStats) -> EventBatch? {
         guard state.throttleMask != 0 else { return nil }
-        var held = state.scratch
-        state.scratch = []
-        held.removeAll(keepingCapacity: true)
+        // Each due event's bytes are copied into the frame as it is delivered: no copy of a
+        // throttle slot outlives the call, so the slot's byte array is reused in place.
+        var frame = HeldFrameBuilder()
         for slot in state.throttles.indices where state.throttles[slot].heldCount > 0 {
-            let before = held.count
-            state.throttles[slot].flushDue(now: now) { held.append($0) }
-            if held.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, held.count - before) }
+            let before = frame.count
+            state.throttles[slot].flushDue(now: now) { frame.append($0) }
+            if frame.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, frame.count - before) }
         }
-        let batch = batch(of: held)
-        held.removeAll(keepingCapacity: true)  // let go of the slots' bytes, so they are reused in place
-        state.scratch = held
-        return batch
+        return frame.finish()
     }
 
     private static func dueBuffers(_ state: inout State, now: Int64) -> EventBatch? {
@@ -288,5 +285,36 @@ public final class ShapingStage: Sendable {
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// One JSON-array frame built from held events as they are delivered.
+struct HeldFrameBuilder {
+    private var frame: ByteBuffer?
+    private var records: [EventRecord] = []
+
+    var count: Int { records.count }
+
+    mutating func append(_ event: HeldEvent) {
+        if frame == nil {
+            frame = ByteBufferAllocator().buffer(capacity: 16 << 10)
+            frame!.writeInteger(UInt8(ascii: "["))
+        } else {
+            frame!.writeInteger(UInt8(ascii: ","))
+        }
+        var record = event.record
+        record.start = UInt32(frame!.writerIndex)
+        record.length = UInt32(event.bytes.count)
+        frame!.writeBytes(event.bytes)
+        records.append(record)
+    }
+
+    /// The batch, or nil when nothing was delivered.
+    mutating func finish() -> EventBatch? {
+        guard var frame else { return nil }
+        frame.writeInteger(UInt8(ascii: "]"))
+        var batch = EventBatch(frame: frame, records: records)
+        batch.recomputeChannelMask()
+        return batch
     }
 }
