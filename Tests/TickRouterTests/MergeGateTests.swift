@@ -1,0 +1,60 @@
+import NIOCore
+@testable import TickRouter
+import TickRouterConfig
+import Testing
+
+/// The merge of a symbol carried by two connections at once, event by event.
+@Suite("Merge gate")
+struct MergeGateTests {
+    let symbols = SymbolTable()
+
+    /// The trade sequence numbers of AAPL that pass the gate, from one connection's frame.
+    func passing(_ gate: MergeGate, from connection: ConnectionIndex, _ sequences: [Int]) throws -> [Int64] {
+        let text = "[" + sequences.map { #"{"ev":"T","sym":"AAPL","p":1.5,"s":1,"t":1,"q":\#($0)}"# }.joined(separator: ",") + "]"
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var records: [EventRecord] = []
+        var statuses: [ProviderStatus] = []
+        let frame = ByteBuffer(string: text)
+        #expect(decoder.decode(frame, into: &records, statuses: &statuses) == nil)
+        var batch = EventBatch(frame: frame, records: records, connection: connection)
+        gate.filter(&batch)
+        return batch.records.map(\.sequence)
+    }
+
+    @Test func aMoveKeepsTheFirstCopyOfEachSequence() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.begin([aapl])
+        #expect(try passing(gate, from: 0, [1, 2, 3]) == [1, 2, 3])
+        #expect(try passing(gate, from: 1, [2, 3, 4]) == [4], "duplicates dropped, the next one passes")
+        #expect(try passing(gate, from: 0, [4, 5]) == [5])
+        gate.end([aapl])
+        #expect(try passing(gate, from: 0, [5, 6]) == [5, 6], "outside an overlap nothing is merged")
+    }
+
+    @Test func aJoinerAheadOfTheEstablishedStreamWaitsUntilItIsInStep() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.begin([aapl], joiners: [(aapl, 1)])
+        #expect(try passing(gate, from: 1, [10, 11]) == [], "before the established stream spoke, the joiner waits")
+        #expect(try passing(gate, from: 0, [7, 8]) == [7, 8])
+        #expect(try passing(gate, from: 1, [12]) == [], "ahead: the established connection will deliver 9 to 11 first")
+        #expect(try passing(gate, from: 0, [9, 10]) == [9, 10])
+        #expect(try passing(gate, from: 1, [11, 12, 13]) == [11, 12, 13], "in step from 11 on")
+        #expect(try passing(gate, from: 0, [11, 12, 13, 14]) == [14], "now the established copies are the duplicates")
+        #expect(try passing(gate, from: 1, [16]) == [16], "once in step it passes even ahead (a real gap)")
+        gate.end([aapl], joiners: [(aapl, 1)])
+    }
+
+    @Test func overlappingMovesOfOneSymbolEndSeparately() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.begin([aapl])
+        gate.begin([aapl])
+        #expect(try passing(gate, from: 0, [1, 2]) == [1, 2])
+        gate.end([aapl])
+        #expect(try passing(gate, from: 1, [2, 3]) == [3], "the second move still merges")
+        gate.end([aapl])
+        #expect(try passing(gate, from: 1, [3]) == [3])
+    }
+}
