@@ -27,8 +27,8 @@ struct ProcessingPolicyTests {
                 case .drop: break
                 }
             }
-            throttle.flushDue(now: now) { held in
-                delivered.append((now, held.record.symbol, held.bytes.withUnsafeBytes { $0.load(as: Int.self) }))
+            throttle.flushDue(now: now) { record, bytes in
+                delivered.append((now, record.symbol, bytes.loadUnaligned(as: Int.self)))
             }
             now += tick
         }
@@ -143,7 +143,10 @@ struct ProcessingPolicyTests {
         #expect(appended[3] == bar("X", 60000, 1.55), "bars: append passes re-sent bars unmarked")
     }
 
-    @Test func theShapingStagePublishesHeldValuesWhenTheirWindowEnds() async throws {
+    /// Held events share their frame (padding 0) or, from a frame over `HeldEvent.sharedFrameLimit`,
+    /// are copied out of it (padding 70,000): either way the held bytes are delivered unchanged.
+    @Test(arguments: [0, 70_000])
+    func theShapingStagePublishesHeldValuesWhenTheirWindowEnds(padding: Int) async throws {
         let stats = EngineStats(connectionNames: ["c"], sinkNames: ["s"])
         let inlet = SinkInlet(channelMask: ~0, byteLimit: 1 << 20, stats: stats.sinks[0])
         let fanout = Fanout(inlets: [inlet])
@@ -154,7 +157,9 @@ struct ProcessingPolicyTests {
         for (index, time) in [0, 10, 20].enumerated() {
             var records: [EventRecord] = []
             var statuses: [ProviderStatus] = []
-            let buffer = ByteBuffer(string: #"[{"ev":"Q","sym":"S","bp":\#(index),"t":1,"q":\#(index)},{"ev":"T","sym":"S","p":1,"t":1,"q":\#(index)}]"#)
+            let padded = String(repeating: " ", count: padding)
+            let buffer = ByteBuffer(string: #"[{"ev":"Q","sym":"S","bp":\#(index),"t":1,"q":\#(index)},{"ev":"T","sym":"S","p":1,"t":1,"q":\#(index)}\#(padded)]"#)
+            #expect((buffer.readableBytes > HeldEvent.sharedFrameLimit) == (padding > 0))
             _ = decoder.decode(buffer, into: &records, statuses: &statuses)
             var batch = EventBatch(frame: buffer, records: records)
             batch.recomputeChannelMask()

@@ -9,27 +9,21 @@ import TickRouterConfig
 //   swift build -c release --product DecoderProfile
 //   valgrind --tool=callgrind .build/release/DecoderProfile 200
 // Decodes the frames of DecoderBenchmark `rounds` times (default 2000 = 10 M events) and prints events/s.
-// `DecoderProfile ROUNDS throttle` runs the whole per-connection pipeline with Q throttled instead.
 let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 2000 : 2000
 let frames = RealisticFrames.make(frames: 100, eventsPerFrame: 50, symbols: 800)
-if CommandLine.arguments.count > 2, CommandLine.arguments[2] == "throttle" {
-    let policies: [FeedChannel: ChannelPolicy] = [.Q: ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate))]
-    let symbols = SymbolTable()
-    let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
-    let fanout = Fanout(inlets: [])
-    var pipeline = ConnectionPipeline(
-        connection: 0, market: .stocks, symbols: symbols, policies: ProcessorPolicies(policies), fanout: fanout, mergeGate: MergeGate(),
-        shaping: ShapingStage(policies: policies, symbols: symbols, fanout: fanout, stats: stats), stats: stats,
-        connectionStats: stats.connections[0]
-    )
-    var now: UInt64 = 1_000_000_000
+if CommandLine.arguments.count > 2 {
+    // `DecoderProfile ROUNDS CASE`: the per-connection pipeline of DecoderBenchmark's CASE
+    // (default, dedup, throttle, every), ROUNDS passes over its 2,000 frames, a fresh pipeline per
+    // pass. Instructions per event = (Ir at 3 rounds − Ir at 1 round) / 200,000.
+    let cases = ["default": 0, "dedup": 1, "throttle": 2, "every": 3]
+    guard let index = cases[CommandLine.arguments[2]] else { fatalError("case: default, dedup, throttle or every") }
+    let frames = RealisticFrames.make(frames: 2000, eventsPerFrame: 50, symbols: 800)
+    let run = PipelineRun(policies: PipelineCases.all[index].policies, symbols: SymbolTable())
     for _ in 0..<rounds {
-        for frame in frames {
-            _ = pipeline.handle(frame: frame, receivedAt: now)
-            now += 1_000_000
-        }
+        run.startPassIfAtEnd()
+        run.handle(frames, count: frames.count)
     }
-    print("pipeline with Q throttled: \(rounds * frames.count) frames")
+    print("\(PipelineCases.all[index].name): \(rounds * frames.count) frames")
     exit(0)
 }
 var decoder = FrameDecoder(market: .stocks, symbols: SymbolTable())

@@ -43,22 +43,23 @@ public struct ConnectionPipeline {
     /// Routes one frame. Returns the provider status messages it contained (usually none).
     public mutating func handle(frame: ByteBuffer, receivedAt: UInt64) -> [ProviderStatus] {
         statuses.removeAll(keepingCapacity: true)
-        var records: [EventRecord] = []
-        records.reserveCapacity(recordCapacity)
+        // Decoded straight into the batch: its records array has one owner, so the steps below
+        // filter it in place rather than copying it.
+        var batch = EventBatch(frame: frame, connection: connection, receivedAt: receivedAt)
+        batch.records.reserveCapacity(recordCapacity)
         stats.frames.add(1)
         stats.bytes.add(frame.readableBytes)
-        if let error = decoder.decode(frame, into: &records, statuses: &statuses) {
+        if let error = decoder.decode(frame, into: &batch.records, statuses: &statuses) {
             stats.malformedFrames.add(1)
             frame.withUnsafeReadableBytes { quarantine.add(connection: stats.name, reason: "malformed frame: \(error)", bytes: $0) }
             return statuses
         }
-        guard !records.isEmpty else { return statuses }
-        recordCapacity = max(16, min(4096, records.count))
-        stats.events.add(records.count)
-        if let last = records.last, last.flags & EventRecord.Flags.hasTimestamp != 0 {
+        guard !batch.records.isEmpty else { return statuses }
+        recordCapacity = max(16, min(4096, batch.records.count))
+        stats.events.add(batch.records.count)
+        if let last = batch.records.last, last.flags & EventRecord.Flags.hasTimestamp != 0 {
             stats.lastEventMillis.set(Int(TimestampUnit.milliseconds(last.timestamp)))
         }
-        var batch = EventBatch(frame: frame, records: records, connection: connection, receivedAt: receivedAt)
         processor.process(&batch, nowMillis: WallClock.millis())
         counter?.count(batch)
         mergeGate.filter(&batch)

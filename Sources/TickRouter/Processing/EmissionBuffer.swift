@@ -1,11 +1,12 @@
+public import NIOCore
 public import TickRouterConfig
 
 /// One channel's bounded buffer for the pull model (`emit_every`): events are kept here and
 /// emitted together once per interval, as one batch. A pure state machine driven by the caller's
 /// clock (monotonic nanoseconds).
 ///
-/// The buffer is a ring of `capacity` slots whose byte storage is reused, so a full buffer costs no
-/// allocation. What happens when it is full is the channel's `overflow` policy:
+/// The buffer is a ring of `capacity` slots; a buffered event shares the frame it came in
+/// (``HeldEvent``), so buffering copies nothing. What happens when it is full is the channel's `overflow` policy:
 /// - `drop-oldest`: the oldest buffered event goes;
 /// - `drop-newest`: the incoming event goes;
 /// - `conflate`: an event replaces the buffered one of its symbol (keeping that one's place); an
@@ -13,7 +14,7 @@ public import TickRouterConfig
 /// - `block`: nothing is dropped — the buffer is emitted early instead. (The wait falls on the
 ///   sinks' own queues, never on the provider's socket.)
 public struct EmissionBuffer: Sendable {
-    /// What ``append(_:bytes:now:)`` did.
+    /// What ``append(_:in:now:)`` did.
     public enum Outcome: Equatable, Sendable {
         case buffered
         /// The event replaced the buffered event of its symbol.
@@ -46,10 +47,20 @@ public struct EmissionBuffer: Sendable {
     }
 
     /// Buffers one event arriving at `now`.
+    public mutating func append(_ record: EventRecord, in frame: ByteBuffer, now: Int64) -> Outcome {
+        append(HeldEvent(record: record, in: frame), now: now)
+    }
+
+    /// Buffers a copy of one event's bytes arriving at `now`.
     public mutating func append(_ record: EventRecord, bytes: UnsafeRawBufferPointer, now: Int64) -> Outcome {
+        append(HeldEvent(record: record, copying: bytes), now: now)
+    }
+
+    private mutating func append(_ event: HeldEvent, now: Int64) -> Outcome {
+        let record = event.record
         if count == 0, nextEmit == 0 { nextEmit = now + interval }
         if overflow == .conflate, let index = bufferedIndex(of: record.symbol) {
-            store(record, bytes: bytes, at: index)
+            slots[index] = event
             return .conflated
         }
         var outcome = Outcome.buffered
@@ -59,6 +70,7 @@ public struct EmissionBuffer: Sendable {
             case .block: return .mustEmit
             case .dropOldest, .conflate:
                 forget(slots[head].record.symbol, at: head)
+                slots[head].storage = HeldEvent.noStorage
                 head = (head + 1) % capacity
                 count -= 1
                 outcome = .dropped
@@ -66,9 +78,9 @@ public struct EmissionBuffer: Sendable {
         }
         let index = (head + count) % capacity
         if index == slots.count {
-            slots.append(HeldEvent(record: record, bytes: Array(bytes)))
+            slots.append(event)
         } else {
-            store(record, bytes: bytes, at: index)
+            slots[index] = event
         }
         count += 1
         if overflow == .conflate { remember(record.symbol, at: index) }
@@ -84,16 +96,11 @@ public struct EmissionBuffer: Sendable {
             let index = (head + offset) % capacity
             deliver(slots[index])
             if overflow == .conflate { forget(slots[index].record.symbol, at: index) }
+            slots[index].storage = HeldEvent.noStorage
         }
         head = 0
         count = 0
         nextEmit = 0
-    }
-
-    private mutating func store(_ record: EventRecord, bytes: UnsafeRawBufferPointer, at index: Int) {
-        slots[index].record = record
-        slots[index].bytes.removeAll(keepingCapacity: true)
-        slots[index].bytes.append(contentsOf: bytes)
     }
 
     private func bufferedIndex(of symbol: SymbolID) -> Int? {

@@ -159,35 +159,60 @@ public final class ShapingStage: Sendable {
     /// Removes from the batch what the throttles hold or drop.
     private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
         let reasons = ShapingReason.allCases.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * reasons) { counts in
+        let throttled = batch.channelMask & state.throttleMask
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * (reasons + 1)) { counts in
             counts.initialize(repeating: 0)
-            var write = 0
-            for read in batch.records.indices {
-                let record = batch.records[read]
-                let slot = Int(record.channelCode)
-                guard slot < FeedChannel.count, state.throttleMask & EventBatch.maskBit(record.channelCode) != 0 else {
-                    batch.records[write] = record
-                    write += 1
-                    continue
-                }
-                var superseded = false
-                switch state.throttles[slot].offer(symbol: record.symbol, now: now, superseded: &superseded) {
-                case .pass:
-                    batch.records[write] = record
-                    write += 1
-                case .hold:
-                    let replaced = batch.withEventBytes(record) { state.throttles[slot].hold(record, symbol: record.symbol, bytes: $0) }
-                    if replaced { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
-                case .drop:
-                    counts[slot * reasons + ShapingReason.sampled.rawValue] += 1
-                }
-                if superseded { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+            // Per throttled channel of the batch: its frame pinned in that channel's throttle
+            // (`pin + 1`; -1 = too large to share, its held events are copied), so holding an
+            // event shares the frame instead of copying it.
+            let pins = UnsafeMutableBufferPointer(rebasing: counts[(FeedChannel.count * reasons)...])
+            for slot in 0..<FeedChannel.count where throttled & EventBatch.maskBit(UInt8(slot)) != 0 {
+                pins[slot] = state.throttles[slot].pin(batch.frame).map { Int($0) + 1 } ?? -1
             }
+            let frame = batch.frame
+            let write = batch.records.withUnsafeMutableBufferPointer { records in
+                var write = 0
+                for read in records.indices {
+                    let record = records[read]
+                    let slot = Int(record.channelCode)
+                    guard slot < FeedChannel.count, throttled & EventBatch.maskBit(record.channelCode) != 0 else {
+                        records[write] = record
+                        write += 1
+                        continue
+                    }
+                    let admission =
+                        pins[slot] > 0
+                        ? state.throttles[slot].admit(record, now: now, frame: Int32(pins[slot] - 1))
+                        : Self.admitCopying(record, in: frame, throttle: &state.throttles[slot], now: now)
+                    switch admission {
+                    case .pass(let superseded):
+                        records[write] = record
+                        write += 1
+                        if superseded { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+                    case .held(let replaced):
+                        if replaced { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
+                    case .dropped:
+                        counts[slot * reasons + ShapingReason.sampled.rawValue] += 1
+                    }
+                }
+                return write
+            }
+            for slot in 0..<FeedChannel.count where pins[slot] > 0 { state.throttles[slot].unpin(Int32(pins[slot] - 1)) }
             if write < batch.records.count {
                 batch.records.removeSubrange(write...)
                 batch.recomputeChannelMask()
             }
             Self.count(counts, mask: state.throttleMask, stats: stats)
+        }
+    }
+
+    /// ``SymbolThrottle/admit(_:now:frame:)`` for a frame too large to share: a held event is copied.
+    private static func admitCopying(_ record: EventRecord, in frame: ByteBuffer, throttle: inout SymbolThrottle, now: Int64) -> SymbolThrottle.Admission {
+        var superseded = false
+        switch throttle.offer(symbol: record.symbol, now: now, superseded: &superseded) {
+        case .pass: return .pass(superseded: superseded)
+        case .drop: return .dropped
+        case .hold: return .held(replaced: throttle.hold(record, symbol: record.symbol, in: frame))
         }
     }
 
@@ -205,13 +230,13 @@ public final class ShapingStage: Sendable {
                     write += 1
                     continue
                 }
-                var outcome = batch.withEventBytes(record) { state.buffers[slot].append(record, bytes: $0, now: now) }
+                var outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
                 if outcome == .mustEmit {
                     // `block`: a full buffer goes out now instead of losing anything.
                     var full: [HeldEvent] = []
                     state.buffers[slot].emit { full.append($0) }
                     if let early = Self.batch(of: full) { fanout.publish(early) }
-                    outcome = batch.withEventBytes(record) { state.buffers[slot].append(record, bytes: $0, now: now) }
+                    outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
                 }
                 switch outcome {
                 case .conflated: counts[slot * reasons + ShapingReason.conflated.rawValue] += 1
@@ -229,12 +254,11 @@ public final class ShapingStage: Sendable {
 
     private static func dueHeld(_ state: inout State, now: Int64, stats: EngineStats) -> EventBatch? {
         guard state.throttleMask != 0 else { return nil }
-        // Each due event's bytes are copied into the frame as it is delivered: no copy of a
-        // throttle slot outlives the call, so the slot's byte array is reused in place.
+        // Each due event's bytes are copied into the outgoing frame as it is delivered.
         var frame = HeldFrameBuilder()
         for slot in state.throttles.indices where state.throttles[slot].heldCount > 0 {
             let before = frame.count
-            state.throttles[slot].flushDue(now: now) { frame.append($0) }
+            state.throttles[slot].flushDue(now: now) { frame.append($0, bytes: $1) }
             if frame.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, frame.count - before) }
         }
         return frame.finish()
@@ -255,23 +279,9 @@ public final class ShapingStage: Sendable {
 
     /// Builds one batch (a JSON array frame) from held events.
     private static func batch(of held: [HeldEvent]) -> EventBatch? {
-        guard !held.isEmpty else { return nil }
-        var frame = ByteBufferAllocator().buffer(capacity: held.reduce(2) { $0 + $1.bytes.count + 1 })
-        var records: [EventRecord] = []
-        records.reserveCapacity(held.count)
-        frame.writeInteger(UInt8(ascii: "["))
-        for (index, event) in held.enumerated() {
-            if index > 0 { frame.writeInteger(UInt8(ascii: ",")) }
-            var record = event.record
-            record.start = UInt32(frame.writerIndex)
-            record.length = UInt32(event.bytes.count)
-            frame.writeBytes(event.bytes)
-            records.append(record)
-        }
-        frame.writeInteger(UInt8(ascii: "]"))
-        var batch = EventBatch(frame: frame, records: records)
-        batch.recomputeChannelMask()
-        return batch
+        var frame = HeldFrameBuilder()
+        for event in held { frame.append(event) }
+        return frame.finish()
     }
 
     private static func count(_ counts: UnsafeMutableBufferPointer<Int>, mask: UInt32, stats: EngineStats) {
@@ -288,30 +298,40 @@ public final class ShapingStage: Sendable {
     }
 }
 
-/// One JSON-array frame built from held events as they are delivered.
+/// One JSON-array frame built from held events as they are delivered: each event's bytes are
+/// copied once, from the frame it was held in.
 struct HeldFrameBuilder {
-    private var frame: ByteBuffer?
+    private var frame = HeldEvent.noStorage
     private var records: [EventRecord] = []
 
     var count: Int { records.count }
 
     mutating func append(_ event: HeldEvent) {
-        if frame == nil {
-            frame = ByteBufferAllocator().buffer(capacity: 16 << 10)
-            frame!.writeInteger(UInt8(ascii: "["))
-        } else {
-            frame!.writeInteger(UInt8(ascii: ","))
+        event.withBytes { append(event.record, bytes: $0) }
+    }
+
+    mutating func append(_ event: EventRecord, bytes: UnsafeRawBufferPointer) {
+        let length = bytes.count
+        if records.isEmpty {
+            frame = ByteBufferAllocator().buffer(capacity: max(16 << 10, length + 2))
+            records.reserveCapacity(64)
         }
-        var record = event.record
-        record.start = UInt32(frame!.writerIndex)
-        record.length = UInt32(event.bytes.count)
-        frame!.writeBytes(event.bytes)
+        frame.reserveCapacity(minimumWritableBytes: length + 2)
+        var record = event
+        record.start = UInt32(frame.writerIndex + 1)
+        record.length = UInt32(length)
+        let opener = UInt8(ascii: records.isEmpty ? "[" : ",")
+        frame.withUnsafeMutableWritableBytes { target in
+            target[0] = opener
+            if let source = bytes.baseAddress { target.baseAddress!.advanced(by: 1).copyMemory(from: source, byteCount: length) }
+        }
+        frame.moveWriterIndex(forwardBy: length + 1)
         records.append(record)
     }
 
     /// The batch, or nil when nothing was delivered.
     mutating func finish() -> EventBatch? {
-        guard var frame else { return nil }
+        guard !records.isEmpty else { return nil }
         frame.writeInteger(UInt8(ascii: "]"))
         var batch = EventBatch(frame: frame, records: records)
         batch.recomputeChannelMask()
