@@ -54,6 +54,48 @@ struct ProcessingPolicyTests {
         #expect(throttle.heldCount == 0)
     }
 
+    /// Held values wait in buckets of an eighth of the window: each is delivered at the first
+    /// flush after its window ends (not a bucket later), and a pause longer than the whole ring
+    /// delivers every held value once.
+    @Test func heldValuesAreDeliveredOnTimeAndOnceEvenAfterALongPause() {
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .conflate)
+        // 300 symbols: each passes at its own millisecond, then sends a value to hold 1 ms later.
+        var events: [(time: Int64, symbol: SymbolID, value: Int)] = []
+        for symbol in 1...300 {
+            events.append((Int64(symbol) * Self.ms, SymbolID(symbol), 0))
+            events.append((Int64(symbol + 1) * Self.ms, SymbolID(symbol), symbol))
+        }
+        events.sort { $0.time < $1.time }
+        let delivered = Self.run(&throttle, events: events, until: 500 * Self.ms)
+        for symbol in 1...300 {
+            let held = delivered.filter { $0.symbol == SymbolID(symbol) && $0.value == symbol }
+            #expect(held.map(\.time) == [Int64(symbol + 100) * Self.ms], "symbol \(symbol): due at the end of its window")
+        }
+        #expect(throttle.heldCount == 0)
+
+        // Hold one value per symbol, then no flush for 30 s (the ring spans ~1 window).
+        var later: [(time: Int64, symbol: SymbolID, value: Int)] = []
+        for symbol in 1...300 {
+            later.append((600 * Self.ms, SymbolID(symbol), -1))
+            later.append((601 * Self.ms, SymbolID(symbol), 1000 + symbol))
+        }
+        var superseded = false
+        var count = 0
+        for event in later {
+            let record = EventRecord(channelCode: FeedChannel.Q.rawValue, symbol: event.symbol, start: 0, length: 0, sequence: Int64(event.value))
+            if throttle.offer(symbol: event.symbol, now: event.time, superseded: &superseded) == .hold {
+                withUnsafeBytes(of: event.value) { _ = throttle.hold(record, symbol: event.symbol, bytes: $0) }
+                count += 1
+            }
+        }
+        #expect(count == 300 && throttle.heldCount == 300)
+        var values: [Int] = []
+        throttle.flushDue(now: 30_600 * Self.ms) { _, bytes in values.append(bytes.loadUnaligned(as: Int.self)) }
+        #expect(values.sorted() == (1...300).map { 1000 + $0 }, "every held value once")
+        throttle.flushDue(now: 60_000 * Self.ms) { _, _ in values.append(-1) }
+        #expect(values.count == 300 && throttle.heldCount == 0)
+    }
+
     @Test func sampleDropsInsideTheIntervalAndKeepsNothing() {
         var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .sample)
         let events = (0..<50).map { (time: Int64($0) * 10 * Self.ms, symbol: SymbolID(3), value: $0) }

@@ -15,8 +15,8 @@ public struct BatchProcessor {
     /// reference counting, unlike the full ``ChannelPolicy``).
     private var rules: [Rules]
     private var policyGeneration: Int
-    /// Last sequence per symbol, for channels with `dedup`.
-    private var lastSequence: [[Int64]]
+    /// Last sequence per channel and symbol, for channels with `dedup`.
+    private let lastSequence = SequenceTable(channels: FeedChannel.count)
     /// Newest bar window per symbol, for bar channels.
     private var bars: [BarCorrections]
 
@@ -26,7 +26,6 @@ public struct BatchProcessor {
         self.shared = policies
         self.policyGeneration = policies.generation
         self.rules = Rules.make(policies.snapshot)
-        self.lastSequence = Array(repeating: [], count: FeedChannel.count)
         self.bars = Array(repeating: BarCorrections(), count: FeedChannel.count)
     }
 
@@ -45,6 +44,8 @@ public struct BatchProcessor {
         let duplicate = 0
         let correction = 1
         let columns = 4
+        let sequences = lastSequence
+        let rules = self.rules
         withUnsafeTemporaryAllocation(of: Int.self, capacity: slots * columns) { counts in
             counts.initialize(repeating: 0)
             var write = 0
@@ -54,9 +55,8 @@ public struct BatchProcessor {
                 var record = batch.records[read]
                 let slot = record.channelCode == EventRecord.unknownChannel ? FeedChannel.count : Int(record.channelCode)
                 counts[slot * columns] += 1
-                if record.invalidReason == 0, slot < FeedChannel.count, rules[slot].active {
-                    let policy = rules[slot]
-                    if policy.dedup, record.flags & EventRecord.Flags.hasSequence != 0, !isNew(record, slot: slot) {
+                if record.invalidReason == 0, slot < FeedChannel.count, case let policy = rules[slot], policy.active {
+                    if policy.dedup, record.flags & EventRecord.Flags.hasSequence != 0, !sequences.advance(slot: slot, symbol: Int(record.symbol), to: record.sequence) {
                         counts[slot * columns + 2 + duplicate] += 1
                         continue
                     }
@@ -119,22 +119,57 @@ public struct BatchProcessor {
         }
     }
 
-    @inline(__always)
-    private mutating func isNew(_ record: EventRecord, slot: Int) -> Bool {
-        let symbol = Int(record.symbol)
-        if symbol >= lastSequence[slot].count {
-            lastSequence[slot].append(contentsOf: repeatElement(Int64.min, count: symbol - lastSequence[slot].count + 1024))
-        }
-        guard record.sequence > lastSequence[slot][symbol] else { return false }
-        lastSequence[slot][symbol] = record.sequence
-        return true
-    }
-
     private func quarantine(_ record: EventRecord, in batch: EventBatch) {
         let reason = InvalidReason(rawValue: record.invalidReason) ?? .none
         stats.channel(code: record.channelCode).quarantined.add(Int(reason.rawValue), 1)
         batch.withEventBytes(record) { bytes in
             stats.quarantine.add(connection: connectionName, reason: reason.description, bytes: bytes)
         }
+    }
+}
+
+/// The last sequence number seen per channel and symbol: plain buffers indexed by ``SymbolID``,
+/// so a dedup check is a load and a store (no copy-on-write check, no reference count). It
+/// belongs to one connection's processor and is never shared between processors.
+final class SequenceTable {
+    private let columns: UnsafeMutablePointer<UnsafeMutablePointer<Int64>?>
+    private let capacities: UnsafeMutablePointer<Int>
+    private let channels: Int
+
+    init(channels: Int) {
+        self.channels = channels
+        columns = .allocate(capacity: channels)
+        columns.initialize(repeating: nil, count: channels)
+        capacities = .allocate(capacity: channels)
+        capacities.initialize(repeating: 0, count: channels)
+    }
+
+    deinit {
+        for slot in 0..<channels { columns[slot]?.deallocate() }
+        columns.deallocate()
+        capacities.deallocate()
+    }
+
+    /// Records `sequence` for `symbol` of channel `slot`; false when it is not newer than the last
+    /// one (a duplicate).
+    @inline(__always) func advance(slot: Int, symbol: Int, to sequence: Int64) -> Bool {
+        if symbol >= capacities[slot] { grow(slot: slot, to: symbol) }
+        let values = columns[slot].unsafelyUnwrapped
+        guard sequence > values[symbol] else { return false }
+        values[symbol] = sequence
+        return true
+    }
+
+    private func grow(slot: Int, to symbol: Int) {
+        let old = capacities[slot]
+        let larger = symbol + 1024
+        let new = UnsafeMutablePointer<Int64>.allocate(capacity: larger)
+        if let values = columns[slot] {
+            new.update(from: values, count: old)
+            values.deallocate()
+        }
+        (new + old).initialize(repeating: Int64.min, count: larger - old)
+        columns[slot] = new
+        capacities[slot] = larger
     }
 }

@@ -156,64 +156,37 @@ public final class ShapingStage: Sendable {
 
     // MARK: - Steps
 
-    /// Removes from the batch what the throttles hold or drop.
+    /// Removes from the batch what the throttles hold or drop: each throttled channel of the
+    /// batch goes through its throttle in one call. With one throttled channel (the usual case)
+    /// that call also compacts the batch; with several, the batch is compacted once after them.
     private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
-        let reasons = ShapingReason.allCases.count
         let throttled = batch.channelMask & state.throttleMask
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * (reasons + 1)) { counts in
-            counts.initialize(repeating: 0)
-            // Per throttled channel of the batch: its frame pinned in that channel's throttle
-            // (`pin + 1`; -1 = too large to share, its held events are copied), so holding an
-            // event shares the frame instead of copying it.
-            let pins = UnsafeMutableBufferPointer(rebasing: counts[(FeedChannel.count * reasons)...])
+        let compacting = throttled.nonzeroBitCount == 1
+        let frame = batch.frame
+        var removed = 0
+        var kept = 0
+        var mask: UInt32 = 0
+        batch.records.withUnsafeMutableBufferPointer { records in
             for slot in 0..<FeedChannel.count where throttled & EventBatch.maskBit(UInt8(slot)) != 0 {
-                pins[slot] = state.throttles[slot].pin(batch.frame).map { Int($0) + 1 } ?? -1
+                let admitted = state.throttles[slot].admit(records, channelCode: UInt8(slot), now: now, frame: frame, compacting: compacting)
+                removed += admitted.removed
+                kept = admitted.kept
+                mask = admitted.channelMask
+                let shaped = stats.channels[slot].shaped
+                if admitted.conflated > 0 { shaped.add(ShapingReason.conflated.rawValue, admitted.conflated) }
+                if admitted.sampled > 0 { shaped.add(ShapingReason.sampled.rawValue, admitted.sampled) }
             }
-            let frame = batch.frame
-            let write = batch.records.withUnsafeMutableBufferPointer { records in
-                var write = 0
-                for read in records.indices {
-                    let record = records[read]
-                    let slot = Int(record.channelCode)
-                    guard slot < FeedChannel.count, throttled & EventBatch.maskBit(record.channelCode) != 0 else {
-                        records[write] = record
-                        write += 1
-                        continue
-                    }
-                    let admission =
-                        pins[slot] > 0
-                        ? state.throttles[slot].admit(record, now: now, frame: Int32(pins[slot] - 1))
-                        : Self.admitCopying(record, in: frame, throttle: &state.throttles[slot], now: now)
-                    switch admission {
-                    case .pass(let superseded):
-                        records[write] = record
-                        write += 1
-                        if superseded { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
-                    case .held(let replaced):
-                        if replaced { counts[slot * reasons + ShapingReason.conflated.rawValue] += 1 }
-                    case .dropped:
-                        counts[slot * reasons + ShapingReason.sampled.rawValue] += 1
-                    }
-                }
-                return write
+            guard removed > 0, !compacting else { return }
+            kept = 0
+            for read in records.indices where records[read].channelCode != EventRecord.removedChannel {
+                records[kept] = records[read]
+                kept += 1
+                mask |= EventBatch.maskBit(records[read].channelCode)
             }
-            for slot in 0..<FeedChannel.count where pins[slot] > 0 { state.throttles[slot].unpin(Int32(pins[slot] - 1)) }
-            if write < batch.records.count {
-                batch.records.removeSubrange(write...)
-                batch.recomputeChannelMask()
-            }
-            Self.count(counts, mask: state.throttleMask, stats: stats)
         }
-    }
-
-    /// ``SymbolThrottle/admit(_:now:frame:)`` for a frame too large to share: a held event is copied.
-    private static func admitCopying(_ record: EventRecord, in frame: ByteBuffer, throttle: inout SymbolThrottle, now: Int64) -> SymbolThrottle.Admission {
-        var superseded = false
-        switch throttle.offer(symbol: record.symbol, now: now, superseded: &superseded) {
-        case .pass: return .pass(superseded: superseded)
-        case .drop: return .dropped
-        case .hold: return .held(replaced: throttle.hold(record, symbol: record.symbol, in: frame))
-        }
+        guard removed > 0 else { return }
+        batch.records.removeSubrange(kept...)
+        batch.channelMask = mask
     }
 
     /// Moves the batch's events of buffered channels into their buffers.
@@ -258,7 +231,7 @@ public final class ShapingStage: Sendable {
         var frame = HeldFrameBuilder()
         for slot in state.throttles.indices where state.throttles[slot].heldCount > 0 {
             let before = frame.count
-            state.throttles[slot].flushDue(now: now) { frame.append($0, bytes: $1) }
+            state.throttles[slot].flushDue(now: now, into: &frame)
             if frame.count > before { stats.channels[slot].shaped.add(ShapingReason.deferred.rawValue, frame.count - before) }
         }
         return frame.finish()
@@ -307,26 +280,56 @@ struct HeldFrameBuilder {
     var count: Int { records.count }
 
     mutating func append(_ event: HeldEvent) {
-        event.withBytes { append(event.record, bytes: $0) }
-    }
-
-    mutating func append(_ event: EventRecord, bytes: UnsafeRawBufferPointer) {
-        let length = bytes.count
-        if records.isEmpty {
-            frame = ByteBufferAllocator().buffer(capacity: max(16 << 10, length + 2))
-            records.reserveCapacity(64)
-        }
-        frame.reserveCapacity(minimumWritableBytes: length + 2)
-        var record = event
+        let length = Int(event.record.length)
+        reserve(length + 1, events: 1)
+        var record = event.record
         record.start = UInt32(frame.writerIndex + 1)
-        record.length = UInt32(length)
-        let opener = UInt8(ascii: records.isEmpty ? "[" : ",")
+        records.append(record)
+        let opener = opener
         frame.withUnsafeMutableWritableBytes { target in
             target[0] = opener
-            if let source = bytes.baseAddress { target.baseAddress!.advanced(by: 1).copyMemory(from: source, byteCount: length) }
+            event.withBytes { bytes in
+                if let base = bytes.baseAddress { (target.baseAddress! + 1).copyMemory(from: base, byteCount: length) }
+            }
         }
         frame.moveWriterIndex(forwardBy: length + 1)
-        records.append(record)
+    }
+
+    /// Appends held events whose bytes are in `pool`'s frames, copying them in one pass.
+    mutating func append(_ events: [(record: EventRecord, frame: Int32)], from pool: FramePool) {
+        var total = 0
+        for event in events { total += Int(event.record.length) + 1 }
+        reserve(total, events: events.count)
+        var offset = frame.writerIndex
+        for event in events {
+            var record = event.record
+            record.start = UInt32(offset + 1)
+            offset += Int(record.length) + 1
+            records.append(record)
+        }
+        let opener = opener
+        frame.withUnsafeMutableWritableBytes { target in
+            var at = 0
+            for event in events {
+                let length = Int(event.record.length)
+                target[at] = at == 0 ? opener : UInt8(ascii: ",")
+                pool.copy(event.record, in: event.frame, to: target.baseAddress! + at + 1)
+                at += length + 1
+            }
+        }
+        frame.moveWriterIndex(forwardBy: total)
+    }
+
+    /// `[` before the frame's first event, `,` before the others.
+    private var opener: UInt8 { frame.writerIndex == 0 ? UInt8(ascii: "[") : UInt8(ascii: ",") }
+
+    private mutating func reserve(_ bytes: Int, events: Int) {
+        if records.isEmpty {
+            frame = ByteBufferAllocator().buffer(capacity: max(16 << 10, bytes + 1))
+        } else {
+            frame.reserveCapacity(minimumWritableBytes: bytes + 1)
+        }
+        records.reserveCapacity(records.count + events)
     }
 
     /// The batch, or nil when nothing was delivered.

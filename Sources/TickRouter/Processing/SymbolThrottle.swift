@@ -34,6 +34,9 @@ public struct SymbolThrottle: Sendable {
     private struct SymbolState {
         /// End of the symbol's current window (0 = no window).
         var windowEnd: Int64 = 0
+        /// The due-time bucket the symbol is filed in (-1: none), and the next symbol filed there.
+        var bucket: Int64 = -1
+        var next: Int32 = -1
         /// Index into `held` of the symbol's held event, or -1.
         var heldSlot: Int32 = -1
         var isPriority = false
@@ -46,10 +49,18 @@ public struct SymbolThrottle: Sendable {
     private var freeSlots: [Int32] = []
     /// The frames held events point into, shared rather than copied (see ``pin(_:)``).
     private var frames = FramePool()
-    /// Symbols with a held event, in the order they were first held.
-    private var pending: [SymbolID] = []
-    /// No held event is due before this (a lower bound), so most scans end at once.
-    private var earliestDue: Int64 = .max
+    /// Symbols with a held event filed by when it is due, in buckets of `wheelWidth` nanoseconds
+    /// on a ring of linked lists (the links are in ``SymbolState``): a scan visits only the
+    /// buckets whose time has come, and filing a symbol is two stores.
+    private var wheelHeads: [Int32]
+    private let wheelWidth: Int64
+    /// Bucket number (time / width) of the oldest bucket not yet scanned.
+    private var wheelCursor: Int64 = 0
+    /// Number of held events.
+    public private(set) var heldCount = 0
+    /// Reused by ``flushDue(now:_:)``: the symbols of the buckets it scans, and the due events.
+    private var entryScratch: [SymbolID] = []
+    private var dueScratch: [(record: EventRecord, frame: Int32)] = []
     /// The channel-rate second: its end and the events passed in it.
     private var rateWindowEnd: Int64 = 0
     private var rateCount = 0
@@ -63,6 +74,12 @@ public struct SymbolThrottle: Sendable {
         self.mode = mode
         self.maxRate = maxRate
         self.priority = Set(priority)
+        // Buckets of an eighth of the window; a rate cap defers up to a second. (An unshaped
+        // channel's throttle holds nothing: one bucket.)
+        let width = max(interval / 8, 1_000_000)
+        let reach = maxRate == nil ? interval : max(interval, 1_000_000_000)
+        self.wheelWidth = width
+        self.wheelHeads = Array(repeating: -1, count: reach > 0 ? Int(reach / width) + 2 : 1)
         for symbol in priority {
             grow(to: symbol)
             states[Int(symbol)].isPriority = true
@@ -72,22 +89,17 @@ public struct SymbolThrottle: Sendable {
     /// A throttle that is never consulted (an unshaped channel's slot).
     public static let off = SymbolThrottle(interval: 0, mode: .conflate)
 
-    /// Number of held events.
-    public var heldCount: Int { pending.count }
-
-    /// The earliest time a held event is due, or nil when nothing is held.
-    public var nextDue: Int64? {
-        pending.lazy.map { states[Int($0)].windowEnd }.min()
-    }
-
-    /// What ``admit(_:now:frame:)`` did with one event.
-    public enum Admission: Equatable, Sendable {
-        /// Deliver it now; `superseded` when a held event of its symbol was discarded for it.
-        case pass(superseded: Bool)
-        /// Held; `replaced` when it superseded an older held event of its symbol.
-        case held(replaced: Bool)
-        /// Dropped (sampled out).
-        case dropped
+    /// What ``admit(_:channelCode:now:frame:compacting:)`` did with a batch's events.
+    public struct Admitted: Sendable {
+        /// Events held or dropped.
+        public var removed = 0
+        /// Held events that superseded an older held one, and passing events that discarded one.
+        public var conflated = 0
+        /// Events dropped by `mode: sample`.
+        public var sampled = 0
+        /// When compacting: the records left at the front, and the channel mask of those.
+        public var kept = 0
+        public var channelMask: UInt32 = 0
     }
 
     /// Decides the fate of one event of `symbol` arriving at `now`.
@@ -101,21 +113,78 @@ public struct SymbolThrottle: Sendable {
         return decision
     }
 
-    /// Offers one event of the batch whose frame is pinned as `frame` and holds it when the
-    /// throttle says so: ``offer(symbol:now:superseded:)`` and ``hold(_:symbol:frame:)`` in one step.
-    @inline(__always)
-    public mutating func admit(_ record: EventRecord, now: Int64, frame: Int32) -> Admission {
-        let symbol = record.symbol
-        grow(to: symbol)
-        var superseded = false
-        var state = states[Int(symbol)]
-        let decision = decide(&state, symbol: symbol, now: now, superseded: &superseded)
-        states[Int(symbol)] = state
-        switch decision {
-        case .pass: return .pass(superseded: superseded)
-        case .drop: return .dropped
-        case .hold: return .held(replaced: hold(record, symbol: symbol, frame: frame))
+    /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`).
+    /// Held events share `frame` (see ``HeldEvent``). Those that pass stay; those held or
+    /// dropped are taken out: with `compacting`, the records that stay are moved to the front
+    /// (``Admitted/kept`` of them, with their channel mask); otherwise they get
+    /// ``EventRecord/removedChannel`` as their channel, for the caller to compact away.
+    ///
+    /// The per-symbol state is borrowed once for the whole batch: an event costs a few loads and
+    /// stores, no uniqueness check or reference count.
+    public mutating func admit(
+        _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer, compacting: Bool
+    ) -> Admitted {
+        let pinned = pin(frame)
+        var admitted = Admitted()
+        var read = 0
+        var write = 0
+        while read < records.count {
+            // Borrowed out of `self`, so the loop may call this throttle's own mutating steps.
+            var states = self.states
+            self.states = []
+            let stopped: SymbolID? = states.withUnsafeMutableBufferPointer { states in
+                while read < records.count {
+                    let record = records[read]
+                    read += 1
+                    guard record.channelCode == channelCode else {
+                        if compacting {
+                            records[write] = record
+                            write += 1
+                            admitted.channelMask |= EventBatch.maskBit(record.channelCode)
+                        }
+                        continue
+                    }
+                    let symbol = Int(record.symbol)
+                    guard symbol < states.count else {
+                        read -= 1
+                        return record.symbol
+                    }
+                    var superseded = false
+                    switch decide(&states[symbol], symbol: record.symbol, now: now, superseded: &superseded) {
+                    case .pass:
+                        if superseded { admitted.conflated += 1 }
+                        if compacting {
+                            records[write] = record
+                            write += 1
+                            admitted.channelMask |= EventBatch.maskBit(record.channelCode)
+                        }
+                        continue
+                    case .drop:
+                        admitted.sampled += 1
+                    case .hold:
+                        let replaced: Bool
+                        if let pinned {
+                            replaced = keep(record, frame: pinned, state: &states[symbol], now: now)
+                        } else {
+                            let copy = HeldEvent(record: record, in: frame)
+                            let id = frames.add(copy.storage)
+                            replaced = keep(copy.record, frame: id, state: &states[symbol], now: now)
+                            frames.release(id)
+                        }
+                        if replaced { admitted.conflated += 1 }
+                    }
+                    if !compacting { records[read - 1].channelCode = EventRecord.removedChannel }
+                    admitted.removed += 1
+                }
+                return nil
+            }
+            self.states = states
+            // A symbol new to this throttle: room for it, then on from its event.
+            if let stopped { grow(to: stopped) }
         }
+        admitted.kept = write
+        if let pinned { unpin(pinned) }
+        return admitted
     }
 
     @inline(__always)
@@ -136,8 +205,8 @@ public struct SymbolThrottle: Sendable {
             if state.heldSlot >= 0 {
                 let slot = Int(state.heldSlot)
                 state.heldSlot = -1
+                heldCount -= 1
                 releaseSlot(slot)
-                if let position = pending.firstIndex(of: symbol) { pending.remove(at: position) }
                 superseded = true
             }
             state.windowEnd = interval > 0 ? now + interval : 0
@@ -163,9 +232,16 @@ public struct SymbolThrottle: Sendable {
     @discardableResult
     public mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
+        var state = states[Int(symbol)]
+        let replaced = keep(record, frame: frame, state: &state, now: 0)
+        states[Int(symbol)] = state
+        return replaced
+    }
+
+    @inline(__always)
+    private mutating func keep(_ record: EventRecord, frame: Int32, state: inout SymbolState, now: Int64) -> Bool {
         frames.retain(frame)
-        let index = Int(symbol)
-        let slot = states[index].heldSlot
+        let slot = state.heldSlot
         if slot >= 0 {
             let previous = held[Int(slot)].frame
             held[Int(slot)] = (record, frame)
@@ -180,10 +256,25 @@ public struct SymbolThrottle: Sendable {
             new = Int32(held.count)
             held.append((record, frame))
         }
-        states[index].heldSlot = new
-        pending.append(symbol)
-        earliestDue = min(earliestDue, states[index].windowEnd)
+        state.heldSlot = new
+        if heldCount == 0 { wheelCursor = max(wheelCursor, now / wheelWidth) }
+        heldCount += 1
+        file(record.symbol, &state)
         return false
+    }
+
+    /// Files a symbol under the bucket of its window's end (clamped to the ring). A symbol still
+    /// filed stays where it is: its window only ever moves later, so it is visited early and
+    /// filed again then.
+    @inline(__always)
+    private mutating func file(_ symbol: SymbolID, _ state: inout SymbolState) {
+        guard state.bucket < 0 else { return }
+        let count = Int64(wheelHeads.count)
+        let bucket = min(max(state.windowEnd / wheelWidth, wheelCursor), wheelCursor + count - 1)
+        let ring = Int(bucket % count)
+        state.bucket = bucket
+        state.next = wheelHeads[ring]
+        wheelHeads[ring] = Int32(bitPattern: symbol)
     }
 
     /// Keeps `record`, an event of `frame`, as the symbol's held event (shared when the frame is
@@ -203,53 +294,111 @@ public struct SymbolThrottle: Sendable {
         return hold(event.record, symbol: symbol, in: event.storage)
     }
 
-    /// Delivers every held event whose window has ended by `now`, oldest-held first, and opens a
+    /// Delivers every held event whose window has ended by `now`, earliest due first, and opens a
     /// new window for each (so a symbol still passes at most one event per interval). `deliver`
     /// gets the event's record and bytes, valid for the call.
     public mutating func flushDue(now: Int64, _ deliver: (EventRecord, UnsafeRawBufferPointer) -> Void) {
-        guard !pending.isEmpty else { return }
+        var due = takeDue(now: now)
+        for (record, frame) in due {
+            deliver(record, frames.bytes(of: record, in: frame))
+            frames.release(frame)
+        }
+        due.removeAll(keepingCapacity: true)
+        dueScratch = due
+    }
+
+    /// ``flushDue(now:_:)`` into the shaping stage's frame builder, copying all due events' bytes
+    /// in one pass.
+    mutating func flushDue(now: Int64, into builder: inout HeldFrameBuilder) {
+        var due = takeDue(now: now)
+        guard !due.isEmpty else { return }
+        builder.append(due, from: frames)
+        for (_, frame) in due { frames.release(frame) }
+        due.removeAll(keepingCapacity: true)
+        dueScratch = due
+    }
+
+    /// Takes every due held event out of its slot (its frame stays counted until the caller
+    /// releases it) and opens its symbol's next window.
+    private mutating func takeDue(now: Int64) -> [(record: EventRecord, frame: Int32)] {
+        var due = dueScratch
+        dueScratch = []
+        guard heldCount > 0 else { return due }
         if maxRate != nil, now >= rateWindowEnd {
             rateWindowEnd = now + 1_000_000_000
             rateCount = 0
         }
-        // A rate cap can hold events whatever their window: then every scan looks.
-        guard now >= earliestDue || maxRate != nil else { return }
-        var earliest = Int64.max
-        var write = 0
-        for read in pending.indices {
-            let symbol = pending[read]
-            let index = Int(symbol)
-            let overBudget = maxRate.map { rateCount >= $0 } ?? false
-            let windowEnd = states[index].windowEnd
-            if windowEnd <= now, !overBudget {
+        var entries = entryScratch
+        entryScratch = []
+        // Borrowed out of `self` for the scan (see `admit`).
+        var states = self.states
+        self.states = []
+        states.withUnsafeMutableBufferPointer { states in
+            let target = now / wheelWidth
+            if target >= wheelCursor {
+                let count = Int64(wheelHeads.count)
+                for bucket in max(wheelCursor, target - count + 1)...target {
+                    let ring = Int(bucket % count)
+                    var symbol = wheelHeads[ring]
+                    wheelHeads[ring] = -1
+                    while symbol >= 0 {
+                        let index = Int(symbol)
+                        entries.append(SymbolID(bitPattern: symbol))
+                        symbol = states[index].next
+                        states[index].next = -1
+                        states[index].bucket = -1
+                    }
+                }
+                // The current bucket is only partly past: what in it is not yet due is filed again.
+                wheelCursor = target
+            }
+            for symbol in entries {
+                let index = Int(symbol)
+                // A symbol whose held event was superseded since it was filed.
+                guard states[index].heldSlot >= 0 else { continue }
+                let overBudget = maxRate.map { rateCount >= $0 } ?? false
+                guard states[index].windowEnd <= now, !overBudget else {
+                    // Not due yet (its bucket is only partly past, or the rate cap extended its window).
+                    file(symbol, &states[index])
+                    continue
+                }
                 let slot = Int(states[index].heldSlot)
-                let event = held[slot]
-                frames.withBytes(of: event.record, in: event.frame) { deliver(event.record, $0) }
+                due.append(held[slot])
                 states[index].heldSlot = -1
-                releaseSlot(slot)
                 states[index].windowEnd = interval > 0 ? now + interval : 0
+                heldCount -= 1
+                freeSlots.append(Int32(slot))
                 rateCount += 1
-            } else {
-                earliest = min(earliest, windowEnd)
-                pending[write] = symbol
-                write += 1
             }
         }
-        pending.removeSubrange(write...)
-        earliestDue = earliest
+        self.states = states
+        entries.removeAll(keepingCapacity: true)
+        entryScratch = entries
+        return due
     }
 
     /// Delivers every held event now, whatever its window (shutdown, reload), as copies.
     public mutating func flushAll(_ deliver: (HeldEvent) -> Void) {
-        for symbol in pending {
-            let slot = Int(states[Int(symbol)].heldSlot)
-            let event = held[slot]
-            frames.withBytes(of: event.record, in: event.frame) { deliver(HeldEvent(record: event.record, copying: $0)) }
-            states[Int(symbol)].heldSlot = -1
-            releaseSlot(slot)
+        guard heldCount > 0 else { return }
+        for ring in wheelHeads.indices {
+            var symbol = wheelHeads[ring]
+            wheelHeads[ring] = -1
+            while symbol >= 0 {
+                let index = Int(symbol)
+                let next = states[index].next
+                states[index].next = -1
+                states[index].bucket = -1
+                if states[index].heldSlot >= 0 {
+                    let slot = Int(states[index].heldSlot)
+                    let event = held[slot]
+                    deliver(HeldEvent(record: event.record, copying: frames.bytes(of: event.record, in: event.frame)))
+                    states[index].heldSlot = -1
+                    releaseSlot(slot)
+                }
+                symbol = next
+            }
         }
-        pending.removeAll(keepingCapacity: true)
-        earliestDue = .max
+        heldCount = 0
     }
 
     /// Returns a slot to the free list and lets go of its frame.
@@ -270,17 +419,24 @@ public struct SymbolThrottle: Sendable {
 /// event pointing into it is delivered or superseded and its batch has unpinned it.
 struct FramePool: Sendable {
     private var frames: [ByteBuffer] = []
+    /// Address of each frame's readable bytes (as an integer, to stay `Sendable`): the pool
+    /// keeps the frame alive and nothing writes to it, so the address holds until it is let go,
+    /// and copying an event out costs no call into the buffer.
+    private var bases: [Int] = []
     private var uses: [Int32] = []
     private var free: [Int32] = []
 
     /// Adds `frame` with one use (the caller's pin).
     mutating func add(_ frame: ByteBuffer) -> Int32 {
+        let base = frame.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) }
         if let id = free.popLast() {
             frames[Int(id)] = frame
+            bases[Int(id)] = base
             uses[Int(id)] = 1
             return id
         }
         frames.append(frame)
+        bases.append(base)
         uses.append(1)
         return Int32(frames.count - 1)
     }
@@ -291,11 +447,18 @@ struct FramePool: Sendable {
         uses[Int(id)] &-= 1
         if uses[Int(id)] == 0 {
             frames[Int(id)] = HeldEvent.noStorage
+            bases[Int(id)] = 0
             free.append(id)
         }
     }
 
-    func withBytes<R>(of record: EventRecord, in id: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        frames[Int(id)].withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[record.byteRange])) }
+    /// The bytes of `record`, an event of frame `id` (valid while the frame is held).
+    @inline(__always) func bytes(of record: EventRecord, in id: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: bases[Int(id)])! + Int(record.start), count: Int(record.length))
+    }
+
+    /// Copies the bytes of `record`, an event of frame `id`, to `target`.
+    @inline(__always) func copy(_ record: EventRecord, in id: Int32, to target: UnsafeMutableRawPointer) {
+        target.copyMemory(from: UnsafeRawPointer(bitPattern: bases[Int(id)])! + Int(record.start), byteCount: Int(record.length))
     }
 }
