@@ -34,8 +34,8 @@ public struct SymbolThrottle: Sendable {
     private struct SymbolState {
         /// End of the symbol's current window (0 = no window).
         var windowEnd: Int64 = 0
-        /// The due-time bucket the symbol is filed in (-1: none), and the next symbol filed there.
-        var bucket: Int64 = -1
+        /// Whether the symbol is filed in a due-time bucket, and the next symbol filed there.
+        var filed = false
         var next: Int32 = -1
         /// Index into `held` of the symbol's held event, or -1.
         var heldSlot: Int32 = -1
@@ -268,11 +268,11 @@ public struct SymbolThrottle: Sendable {
     /// filed again then.
     @inline(__always)
     private mutating func file(_ symbol: SymbolID, _ state: inout SymbolState) {
-        guard state.bucket < 0 else { return }
+        guard !state.filed else { return }
         let count = Int64(wheelHeads.count)
         let bucket = min(max(state.windowEnd / wheelWidth, wheelCursor), wheelCursor + count - 1)
         let ring = Int(bucket % count)
-        state.bucket = bucket
+        state.filed = true
         state.next = wheelHeads[ring]
         wheelHeads[ring] = Int32(bitPattern: symbol)
     }
@@ -346,7 +346,7 @@ public struct SymbolThrottle: Sendable {
                         entries.append(SymbolID(bitPattern: symbol))
                         symbol = states[index].next
                         states[index].next = -1
-                        states[index].bucket = -1
+                        states[index].filed = false
                     }
                 }
                 // The current bucket is only partly past: what in it is not yet due is filed again.
@@ -387,7 +387,7 @@ public struct SymbolThrottle: Sendable {
                 let index = Int(symbol)
                 let next = states[index].next
                 states[index].next = -1
-                states[index].bucket = -1
+                states[index].filed = false
                 if states[index].heldSlot >= 0 {
                     let slot = Int(states[index].heldSlot)
                     let event = held[slot]
