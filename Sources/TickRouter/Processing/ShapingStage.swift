@@ -157,27 +157,22 @@ public final class ShapingStage: Sendable {
     // MARK: - Steps
 
     /// Removes from the batch what the throttles hold or drop: each throttled channel of the
-    /// batch goes through its throttle in one call. With one throttled channel (the usual case)
-    /// that call also compacts the batch; with several, the batch is compacted once after them.
+    /// batch goes through its throttle in one call, then the batch is compacted once.
     private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
         let throttled = batch.channelMask & state.throttleMask
-        let compacting = throttled.nonzeroBitCount == 1
         let frame = batch.frame
         var removed = 0
         var kept = 0
         var mask: UInt32 = 0
         batch.records.withUnsafeMutableBufferPointer { records in
             for slot in 0..<FeedChannel.count where throttled & EventBatch.maskBit(UInt8(slot)) != 0 {
-                let admitted = state.throttles[slot].admit(records, channelCode: UInt8(slot), now: now, frame: frame, compacting: compacting)
+                let admitted = state.throttles[slot].admit(records, channelCode: UInt8(slot), now: now, frame: frame)
                 removed += admitted.removed
-                kept = admitted.kept
-                mask = admitted.channelMask
                 let shaped = stats.channels[slot].shaped
                 if admitted.conflated > 0 { shaped.add(ShapingReason.conflated.rawValue, admitted.conflated) }
                 if admitted.sampled > 0 { shaped.add(ShapingReason.sampled.rawValue, admitted.sampled) }
             }
-            guard removed > 0, !compacting else { return }
-            kept = 0
+            guard removed > 0 else { return }
             for read in records.indices where records[read].channelCode != EventRecord.removedChannel {
                 records[kept] = records[read]
                 kept += 1

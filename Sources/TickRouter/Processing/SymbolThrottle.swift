@@ -89,17 +89,14 @@ public struct SymbolThrottle: Sendable {
     /// A throttle that is never consulted (an unshaped channel's slot).
     public static let off = SymbolThrottle(interval: 0, mode: .conflate)
 
-    /// What ``admit(_:channelCode:now:frame:compacting:)`` did with a batch's events.
+    /// What ``admit(_:channelCode:now:frame:)`` did with a batch's events.
     public struct Admitted: Sendable {
-        /// Events held or dropped.
+        /// Events held or dropped: their records now carry ``EventRecord/removedChannel``.
         public var removed = 0
         /// Held events that superseded an older held one, and passing events that discarded one.
         public var conflated = 0
         /// Events dropped by `mode: sample`.
         public var sampled = 0
-        /// When compacting: the records left at the front, and the channel mask of those.
-        public var kept = 0
-        public var channelMask: UInt32 = 0
     }
 
     /// Decides the fate of one event of `symbol` arriving at `now`.
@@ -113,21 +110,18 @@ public struct SymbolThrottle: Sendable {
         return decision
     }
 
-    /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`).
-    /// Held events share `frame` (see ``HeldEvent``). Those that pass stay; those held or
-    /// dropped are taken out: with `compacting`, the records that stay are moved to the front
-    /// (``Admitted/kept`` of them, with their channel mask); otherwise they get
-    /// ``EventRecord/removedChannel`` as their channel, for the caller to compact away.
+    /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`):
+    /// those that pass are left alone; those held or dropped get ``EventRecord/removedChannel`` as
+    /// their channel, for the caller to compact away. Held events share `frame` (see ``HeldEvent``).
     ///
     /// The per-symbol state is borrowed once for the whole batch: an event costs a few loads and
     /// stores, no uniqueness check or reference count.
     public mutating func admit(
-        _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer, compacting: Bool
+        _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
     ) -> Admitted {
         let pinned = pin(frame)
         var admitted = Admitted()
         var read = 0
-        var write = 0
         while read < records.count {
             // Borrowed out of `self`, so the loop may call this throttle's own mutating steps.
             var states = self.states
@@ -136,14 +130,7 @@ public struct SymbolThrottle: Sendable {
                 while read < records.count {
                     let record = records[read]
                     read += 1
-                    guard record.channelCode == channelCode else {
-                        if compacting {
-                            records[write] = record
-                            write += 1
-                            admitted.channelMask |= EventBatch.maskBit(record.channelCode)
-                        }
-                        continue
-                    }
+                    guard record.channelCode == channelCode else { continue }
                     let symbol = Int(record.symbol)
                     guard symbol < states.count else {
                         read -= 1
@@ -153,11 +140,6 @@ public struct SymbolThrottle: Sendable {
                     switch decide(&states[symbol], symbol: record.symbol, now: now, superseded: &superseded) {
                     case .pass:
                         if superseded { admitted.conflated += 1 }
-                        if compacting {
-                            records[write] = record
-                            write += 1
-                            admitted.channelMask |= EventBatch.maskBit(record.channelCode)
-                        }
                         continue
                     case .drop:
                         admitted.sampled += 1
@@ -173,7 +155,7 @@ public struct SymbolThrottle: Sendable {
                         }
                         if replaced { admitted.conflated += 1 }
                     }
-                    if !compacting { records[read - 1].channelCode = EventRecord.removedChannel }
+                    records[read - 1].channelCode = EventRecord.removedChannel
                     admitted.removed += 1
                 }
                 return nil
@@ -182,7 +164,6 @@ public struct SymbolThrottle: Sendable {
             // A symbol new to this throttle: room for it, then on from its event.
             if let stopped { grow(to: stopped) }
         }
-        admitted.kept = write
         if let pinned { unpin(pinned) }
         return admitted
     }
@@ -217,20 +198,20 @@ public struct SymbolThrottle: Sendable {
     }
 
     /// Registers the frame of the batch being offered, before its events are held with
-    /// ``hold(_:symbol:frame:)`` or ``admit(_:now:frame:)``; the caller unpins it once the batch
+    /// ``hold(_:symbol:frame:)`` or ``admit(_:channelCode:now:frame:)``; the caller unpins it once the batch
     /// is done. A frame larger than ``HeldEvent/sharedFrameLimit`` is not pinned (nil): hold its
     /// events with ``hold(_:symbol:in:)``, which copies their bytes.
-    public mutating func pin(_ frame: ByteBuffer) -> Int32? {
+    private mutating func pin(_ frame: ByteBuffer) -> Int32? {
         frame.readableBytes <= HeldEvent.sharedFrameLimit ? frames.add(frame) : nil
     }
 
     /// Ends a batch's pin: the frame goes once no held event points into it.
-    public mutating func unpin(_ frame: Int32) { frames.release(frame) }
+    private mutating func unpin(_ frame: Int32) { frames.release(frame) }
 
     /// Keeps `record`, an event of the pinned `frame`, as the symbol's held event. Returns true
     /// when it replaced an older held one.
     @discardableResult
-    public mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
+    private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
         var state = states[Int(symbol)]
         let replaced = keep(record, frame: frame, state: &state, now: 0)
