@@ -1,4 +1,6 @@
+import Dispatch
 import NIOCore
+import Synchronization
 @testable import TickRouter
 import TickRouterConfig
 import Testing
@@ -56,5 +58,41 @@ struct MergeGateTests {
         #expect(try passing(gate, from: 1, [2, 3]) == [3], "the second move still merges")
         gate.end([aapl])
         #expect(try passing(gate, from: 1, [3]) == [3])
+    }
+
+    /// Both copies of a redundant symbol race through the gate on two threads; what reaches the
+    /// sinks is every sequence once, in order. (Delivering after the gate's lock is let go let one
+    /// connection's next frame overtake the other's: a gap and a duplicate at the reader.)
+    @Test func twoConnectionsRacingThroughTheGateReachTheSinksInSequenceOrder() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.setRedundant([aapl])
+        let frameCount = 20_000, perFrame = 5
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var statuses: [ProviderStatus] = []
+        let frames: [(ByteBuffer, [EventRecord])] = try (0..<frameCount).map { index in
+            let text = "[" + (1...perFrame).map { #"{"ev":"T","sym":"AAPL","p":1.5,"s":1,"t":1,"q":\#(index * perFrame + $0)}"# }.joined(separator: ",") + "]"
+            let frame = ByteBuffer(string: text)
+            var records: [EventRecord] = []
+            try #require(decoder.decode(frame, into: &records, statuses: &statuses) == nil)
+            return (frame, records)
+        }
+        let delivered = Mutex<[Int64]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { connection in
+            for (frame, records) in frames {
+                var batch = EventBatch(frame: frame, records: records, connection: ConnectionIndex(connection))
+                gate.pass(&batch) { batch in
+                    // The way to the sinks takes a moment (shaping, fan-out): the other thread's
+                    // next frame has time to pass the gate meanwhile.
+                    var work = 0
+                    for _ in 0..<40 { for record in batch.records { work &+= Int(record.sequence) } }
+                    delivered.withLock { $0.append(contentsOf: batch.records.map(\.sequence)); _ = work }
+                }
+            }
+        }
+        let sequences = delivered.withLock { $0 }
+        let outOfOrder = zip(sequences, sequences.dropFirst()).filter { $0.1 != $0.0 + 1 }.count
+        #expect(outOfOrder == 0, "every sequence follows the one before it")
+        #expect(sequences.count == frameCount * perFrame && sequences.first == 1 && sequences.last == Int64(frameCount * perFrame))
     }
 }

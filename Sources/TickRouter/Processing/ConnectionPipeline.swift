@@ -62,11 +62,13 @@ public struct ConnectionPipeline {
         }
         processor.process(&batch, nowMillis: WallClock.millis())
         counter?.count(batch)
-        mergeGate.filter(&batch)
-        if shaping.isActive {
-            shaping.process(&batch, now: Int64(receivedAt))
-        } else if !batch.records.isEmpty {
-            fanout.publish(batch)
+        let shaping = self.shaping, fanout = self.fanout
+        mergeGate.pass(&batch) { batch in
+            if shaping.isActive {
+                shaping.process(&batch, now: Int64(receivedAt))
+            } else if !batch.records.isEmpty {
+                fanout.publish(batch)
+            }
         }
         return statuses
     }

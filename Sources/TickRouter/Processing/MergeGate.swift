@@ -12,7 +12,8 @@ import Synchronization
 /// a joiner is on its own.
 ///
 /// Symbols outside an overlap cost one atomic load per batch. During an overlap, one lock per
-/// batch covers the batch's overlapping events.
+/// batch covers the batch's overlapping events and, when it kept any, the batch's hand-off to the
+/// sinks, so the merged stream reaches them in the order it passed the gate.
 public final class MergeGate: Sendable {
     private struct State {
         /// Symbols carried twice on purpose (redundancy), merged for as long as the routing says so.
@@ -78,31 +79,52 @@ public final class MergeGate: Sendable {
         active.store(stillActive, ordering: .releasing)
     }
 
-    /// Removes duplicates of overlapping symbols from the batch.
+    /// Removes duplicates of overlapping symbols from the batch, then hands it to `deliver`.
+    ///
+    /// Two connections' copies pass the gate in sequence order, and must reach the sinks in that
+    /// order too: a batch that kept a merged event is delivered before the gate's lock is let go,
+    /// so the other connection's next copies cannot overtake it between the gate and the sinks.
+    /// Batches without merged events are delivered outside the lock.
     @inline(__always)
-    func filter(_ batch: inout EventBatch) {
-        guard active.load(ordering: .acquiring) else { return }
+    func pass(_ batch: inout EventBatch, to deliver: (inout EventBatch) -> Void) {
+        guard active.load(ordering: .acquiring) else { return deliver(&batch) }
         let connection = batch.connection
-        state.withLock { state in
-            let merged = state.merged
-            guard !merged.isEmpty else { return }
-            batch.records.removeAll { record in
-                guard record.flags & EventRecord.Flags.hasSequence != 0, merged.contains(record.symbol) else { return false }
-                let key = UInt64(record.channelCode) << 32 | UInt64(record.symbol)
-                let last = state.lastSequence[key]
-                if let last, record.sequence <= last { return true }
-                if !state.joiners.isEmpty, let inStep = state.joiners[Self.joinerKey(record.symbol, connection)] {
-                    let channelBit: UInt64 = 1 << (UInt64(record.channelCode) & 63)
-                    if inStep & channelBit == 0 {
-                        // Ahead of (or before) the established stream: that stream delivers this one.
-                        guard let last, record.sequence == last + 1 else { return true }
-                        state.joiners[Self.joinerKey(record.symbol, connection)] = inStep | channelBit
-                    }
+        let deliveredUnderLock = state.withLock { state in
+            guard Self.filter(&batch, connection: connection, state: &state) else { return false }
+            deliver(&batch)
+            return true
+        }
+        if !deliveredUnderLock { deliver(&batch) }
+    }
+
+    /// Removes duplicates of overlapping symbols from the batch (without delivering it).
+    func filter(_ batch: inout EventBatch) {
+        pass(&batch) { _ in }
+    }
+
+    /// The merge itself; returns whether the batch kept an event of a merged symbol.
+    private static func filter(_ batch: inout EventBatch, connection: ConnectionIndex, state: inout State) -> Bool {
+        let merged = state.merged
+        guard !merged.isEmpty else { return false }
+        var keptMerged = false
+        batch.records.removeAll { record in
+            guard record.flags & EventRecord.Flags.hasSequence != 0, merged.contains(record.symbol) else { return false }
+            let key = UInt64(record.channelCode) << 32 | UInt64(record.symbol)
+            let last = state.lastSequence[key]
+            if let last, record.sequence <= last { return true }
+            if !state.joiners.isEmpty, let inStep = state.joiners[joinerKey(record.symbol, connection)] {
+                let channelBit: UInt64 = 1 << (UInt64(record.channelCode) & 63)
+                if inStep & channelBit == 0 {
+                    // Ahead of (or before) the established stream: that stream delivers this one.
+                    guard let last, record.sequence == last + 1 else { return true }
+                    state.joiners[joinerKey(record.symbol, connection)] = inStep | channelBit
                 }
-                state.lastSequence[key] = record.sequence
-                return false
             }
+            state.lastSequence[key] = record.sequence
+            keptMerged = true
+            return false
         }
         batch.recomputeChannelMask()
+        return keptMerged
     }
 }
