@@ -163,11 +163,16 @@ public final class ShapingStage: Sendable {
         let frame = batch.frame
         var removed = 0
         var kept = 0
-        var mask: UInt32 = 0
+        var mask = batch.channelMask
         batch.records.withUnsafeMutableBufferPointer { records in
-            for slot in 0..<FeedChannel.count where throttled & EventBatch.maskBit(UInt8(slot)) != 0 {
+            // The batch's throttled channels, bit by bit (channel codes are their bit numbers).
+            var pending = throttled
+            while pending != 0 {
+                let slot = pending.trailingZeroBitCount
+                pending &= pending &- 1
                 let admitted = state.throttles[slot].admit(records, channelCode: UInt8(slot), now: now, frame: frame)
                 removed += admitted.removed
+                if admitted.passed == 0 { mask &= ~EventBatch.maskBit(UInt8(slot)) }
                 let shaped = stats.channels[slot].shaped
                 if admitted.conflated > 0 { shaped.add(ShapingReason.conflated.rawValue, admitted.conflated) }
                 if admitted.sampled > 0 { shaped.add(ShapingReason.sampled.rawValue, admitted.sampled) }
@@ -175,8 +180,7 @@ public final class ShapingStage: Sendable {
             guard removed > 0 else { return }
             for read in records.indices where records[read].channelCode != EventRecord.removedChannel {
                 records[kept] = records[read]
-                kept += 1
-                mask |= EventBatch.maskBit(records[read].channelCode)
+                kept &+= 1
             }
         }
         guard removed > 0 else { return }
@@ -291,7 +295,7 @@ struct HeldFrameBuilder {
     }
 
     /// Appends held events whose bytes are in `pool`'s frames, copying them in one pass.
-    mutating func append(_ events: [(record: EventRecord, frame: Int32)], from pool: FramePool) {
+    mutating func append(_ events: UnsafeBufferPointer<(record: EventRecord, frame: Int32)>, from pool: FramePool) {
         var total = 0
         for event in events { total += Int(event.record.length) + 1 }
         reserve(total, events: events.count)

@@ -43,10 +43,10 @@ public struct SymbolThrottle: Sendable {
     }
 
     private var states: [SymbolState] = []
-    /// Held events: plain values (a record and the pool index of its frame), so holding one
-    /// costs no reference counting.
-    private var held: [(record: EventRecord, frame: Int32)] = []
-    private var freeSlots: [Int32] = []
+    /// Held events: plain values (a record and the pool index of its frame) in plain memory, so
+    /// holding or superseding one costs no reference counting and no uniqueness check.
+    private let held = PlainColumn<(record: EventRecord, frame: Int32)>()
+    private let freeSlots = PlainColumn<Int32>()
     /// The frames held events point into, shared rather than copied (see ``pin(_:)``).
     private var frames = FramePool()
     /// Symbols with a held event filed by when it is due, in buckets of `wheelWidth` nanoseconds
@@ -59,8 +59,8 @@ public struct SymbolThrottle: Sendable {
     /// Number of held events.
     public private(set) var heldCount = 0
     /// Reused by ``flushDue(now:_:)``: the symbols of the buckets it scans, and the due events.
-    private var entryScratch: [SymbolID] = []
-    private var dueScratch: [(record: EventRecord, frame: Int32)] = []
+    private let entryScratch = PlainColumn<SymbolID>()
+    private let dueScratch = PlainColumn<(record: EventRecord, frame: Int32)>()
     /// The channel-rate second: its end and the events passed in it.
     private var rateWindowEnd: Int64 = 0
     private var rateCount = 0
@@ -86,8 +86,9 @@ public struct SymbolThrottle: Sendable {
         }
     }
 
-    /// A throttle that is never consulted (an unshaped channel's slot).
-    public static let off = SymbolThrottle(interval: 0, mode: .conflate)
+    /// A throttle that is never consulted (an unshaped channel's slot). A new one each time: a
+    /// throttle's held events live in memory its copies share.
+    public static var off: SymbolThrottle { SymbolThrottle(interval: 0, mode: .conflate) }
 
     /// What ``admit(_:channelCode:now:frame:)`` did with a batch's events.
     public struct Admitted: Sendable {
@@ -97,6 +98,8 @@ public struct SymbolThrottle: Sendable {
         public var conflated = 0
         /// Events dropped by `mode: sample`.
         public var sampled = 0
+        /// Events of the channel left in the batch (passed).
+        public var passed = 0
     }
 
     /// Decides the fate of one event of `symbol` arriving at `now`.
@@ -127,36 +130,48 @@ public struct SymbolThrottle: Sendable {
             var states = self.states
             self.states = []
             let stopped: SymbolID? = states.withUnsafeMutableBufferPointer { states in
-                while read < records.count {
-                    let record = records[read]
-                    read += 1
-                    guard record.channelCode == channelCode else { continue }
-                    let symbol = Int(record.symbol)
+                // Counted in locals (registers), written back once.
+                var position = read
+                var removed = 0, conflated = 0, sampled = 0, visited = 0
+                defer {
+                    read = position
+                    admitted.passed += visited - removed
+                    admitted.removed += removed
+                    admitted.conflated += conflated
+                    admitted.sampled += sampled
+                }
+                while position < records.count {
+                    let index = position
+                    position &+= 1
+                    // Other channels' events are skipped on their channel byte alone.
+                    guard records[index].channelCode == channelCode else { continue }
+                    let symbol = Int(records[index].symbol)
                     guard symbol < states.count else {
-                        read -= 1
-                        return record.symbol
+                        position = index
+                        return records[index].symbol
                     }
+                    visited &+= 1
                     var superseded = false
-                    switch decide(&states[symbol], symbol: record.symbol, now: now, superseded: &superseded) {
+                    switch decide(&states[symbol], symbol: records[index].symbol, now: now, superseded: &superseded) {
                     case .pass:
-                        if superseded { admitted.conflated += 1 }
+                        if superseded { conflated &+= 1 }
                         continue
                     case .drop:
-                        admitted.sampled += 1
+                        sampled &+= 1
                     case .hold:
                         let replaced: Bool
                         if let pinned {
-                            replaced = keep(record, frame: pinned, state: &states[symbol], now: now)
+                            replaced = keep(records[index], frame: pinned, state: &states[symbol], now: now)
                         } else {
-                            let copy = HeldEvent(record: record, in: frame)
+                            let copy = HeldEvent(record: records[index], in: frame)
                             let id = frames.add(copy.storage)
                             replaced = keep(copy.record, frame: id, state: &states[symbol], now: now)
                             frames.release(id)
                         }
-                        if replaced { admitted.conflated += 1 }
+                        if replaced { conflated &+= 1 }
                     }
-                    records[read - 1].channelCode = EventRecord.removedChannel
-                    admitted.removed += 1
+                    records[index].channelCode = EventRecord.removedChannel
+                    removed &+= 1
                 }
                 return nil
             }
@@ -279,38 +294,34 @@ public struct SymbolThrottle: Sendable {
     /// new window for each (so a symbol still passes at most one event per interval). `deliver`
     /// gets the event's record and bytes, valid for the call.
     public mutating func flushDue(now: Int64, _ deliver: (EventRecord, UnsafeRawBufferPointer) -> Void) {
-        var due = takeDue(now: now)
-        for (record, frame) in due {
+        takeDue(now: now)
+        for (record, frame) in dueScratch.elements {
             deliver(record, frames.bytes(of: record, in: frame))
             frames.release(frame)
         }
-        due.removeAll(keepingCapacity: true)
-        dueScratch = due
+        dueScratch.removeAll()
     }
 
     /// ``flushDue(now:_:)`` into the shaping stage's frame builder, copying all due events' bytes
     /// in one pass.
     mutating func flushDue(now: Int64, into builder: inout HeldFrameBuilder) {
-        var due = takeDue(now: now)
-        guard !due.isEmpty else { return }
-        builder.append(due, from: frames)
-        for (_, frame) in due { frames.release(frame) }
-        due.removeAll(keepingCapacity: true)
-        dueScratch = due
+        takeDue(now: now)
+        guard !dueScratch.isEmpty else { return }
+        builder.append(dueScratch.elements, from: frames)
+        for (_, frame) in dueScratch.elements { frames.release(frame) }
+        dueScratch.removeAll()
     }
 
-    /// Takes every due held event out of its slot (its frame stays counted until the caller
-    /// releases it) and opens its symbol's next window.
-    private mutating func takeDue(now: Int64) -> [(record: EventRecord, frame: Int32)] {
-        var due = dueScratch
-        dueScratch = []
-        guard heldCount > 0 else { return due }
+    /// Takes every due held event out of its slot into `dueScratch` (its frame stays counted
+    /// until the caller releases it) and opens its symbol's next window.
+    private mutating func takeDue(now: Int64) {
+        guard heldCount > 0 else { return }
         if maxRate != nil, now >= rateWindowEnd {
             rateWindowEnd = now + 1_000_000_000
             rateCount = 0
         }
-        var entries = entryScratch
-        entryScratch = []
+        // The columns as locals: no retain and release of them per event.
+        let entries = entryScratch, due = dueScratch, held = self.held, freeSlots = self.freeSlots
         // Borrowed out of `self` for the scan (see `admit`).
         var states = self.states
         self.states = []
@@ -333,7 +344,7 @@ public struct SymbolThrottle: Sendable {
                 // The current bucket is only partly past: what in it is not yet due is filed again.
                 wheelCursor = target
             }
-            for symbol in entries {
+            for symbol in entries.elements {
                 let index = Int(symbol)
                 // A symbol whose held event was superseded since it was filed.
                 guard states[index].heldSlot >= 0 else { continue }
@@ -353,9 +364,7 @@ public struct SymbolThrottle: Sendable {
             }
         }
         self.states = states
-        entries.removeAll(keepingCapacity: true)
-        entryScratch = entries
-        return due
+        entries.removeAll()
     }
 
     /// Delivers every held event now, whatever its window (shutdown, reload), as copies.
@@ -403,8 +412,10 @@ struct FramePool: Sendable {
     /// Address of each frame's readable bytes (as an integer, to stay `Sendable`): the pool
     /// keeps the frame alive and nothing writes to it, so the address holds until it is let go,
     /// and copying an event out costs no call into the buffer.
-    private var bases: [Int] = []
-    private var uses: [Int32] = []
+    private let bases = PlainColumn<Int>()
+    /// Per frame, the held events pointing into it plus its batch's pin (plain memory: counted
+    /// per held event).
+    private let uses = PlainColumn<Int32>()
     private var free: [Int32] = []
 
     /// Adds `frame` with one use (the caller's pin).

@@ -1,0 +1,69 @@
+/// A growable column of plain values in memory the column owns: reading or writing an element is
+/// a load or a store, with no copy-on-write uniqueness check and no exclusivity check (its
+/// bookkeeping sits behind a constant pointer). Meant for trivial values on the hot path.
+///
+/// A reference: a struct holding one shares it when copied. It belongs to one processor's state
+/// (one throttle) and is never shared between them.
+final class PlainColumn<Element>: @unchecked Sendable {
+    private struct Header {
+        var base: UnsafeMutablePointer<Element>
+        var count: Int
+        var capacity: Int
+    }
+
+    private let header: UnsafeMutablePointer<Header>
+
+    init(capacity: Int = 64) {
+        header = .allocate(capacity: 1)
+        header.initialize(to: Header(base: .allocate(capacity: max(capacity, 1)), count: 0, capacity: max(capacity, 1)))
+    }
+
+    deinit {
+        header.pointee.base.deinitialize(count: header.pointee.count)
+        header.pointee.base.deallocate()
+        header.deinitialize(count: 1)
+        header.deallocate()
+    }
+
+    @inline(__always) var count: Int { header.pointee.count }
+    @inline(__always) var isEmpty: Bool { header.pointee.count == 0 }
+
+    /// The element at `index` (`0..<count`; not checked).
+    @inline(__always) subscript(index: Int) -> Element {
+        get { header.pointee.base[index] }
+        set { header.pointee.base[index] = newValue }
+    }
+
+    @inline(__always) func append(_ element: Element) {
+        if header.pointee.count == header.pointee.capacity { grow() }
+        (header.pointee.base + header.pointee.count).initialize(to: element)
+        header.pointee.count += 1
+    }
+
+    @inline(__always) func popLast() -> Element? {
+        guard header.pointee.count > 0 else { return nil }
+        header.pointee.count -= 1
+        return (header.pointee.base + header.pointee.count).move()
+    }
+
+    /// Removes every element, keeping the memory.
+    func removeAll() {
+        header.pointee.base.deinitialize(count: header.pointee.count)
+        header.pointee.count = 0
+    }
+
+    /// The elements, valid until the column next grows.
+    @inline(__always) var elements: UnsafeBufferPointer<Element> {
+        UnsafeBufferPointer(start: header.pointee.base, count: header.pointee.count)
+    }
+
+    @inline(never)
+    private func grow() {
+        let capacity = header.pointee.capacity * 2
+        let base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        base.moveInitialize(from: header.pointee.base, count: header.pointee.count)
+        header.pointee.base.deallocate()
+        header.pointee.base = base
+        header.pointee.capacity = capacity
+    }
+}
