@@ -50,6 +50,22 @@ import TickRouterConfig
         #expect(throws: ConfigError.self) { try context.finish() }
     }
 
+    @Test func aNatsSinkInABuildWithoutItSaysHowToGetIt() {
+        let yaml = """
+            feed: { provider: simulator, max_connections: 1 }
+            connections: [{ name: a, channels: [T] }]
+            universe: [AAPL]
+            sinks: [{ type: nats, servers: ["nats://127.0.0.1:4222"] }]
+            """
+        do {
+            _ = try loader.load(yaml: yaml, file: "n.yaml")
+            Issue.record("loaded")
+        } catch {
+            #expect(error.errors.map(\.keyPath) == ["sinks[0].type"])
+            #expect(error.description.contains("n.yaml:4:17: error: sinks[0].type: unknown sink type 'nats' (this build has no nats sink: build with `swift build --traits NATS`"), "\(error)")
+        }
+    }
+
     @Test func collectsAllErrorsNotJustTheFirst() {
         let yaml = """
             feed: { provider: massive, market: stonks }

@@ -21,8 +21,11 @@ extension SinkConfiguration {
             guard item.isMapping else { continue }
             guard let type = r.requiredString("type", hint: "registered sinks: " + sinkTypes.joined(separator: ", ")) else { continue }
             if !sinkTypes.isEmpty, !sinkTypes.contains(type) {
-                r.error("unknown sink type '\(ConfigNode.clip(type))'", key: "type",
-                        hint: suggestion(for: type, among: sinkTypes, noun: "registered sinks"))
+                // `nats` exists only in builds with the package trait: say how to get it.
+                let hint = type == "nats"
+                    ? "this build has no nats sink: build with `swift build --traits NATS`, which needs libnats-dev; see docs/scale-out.md"
+                    : suggestion(for: type, among: sinkTypes, noun: "registered sinks")
+                r.error("unknown sink type '\(ConfigNode.clip(type))'", key: "type", hint: hint)
                 continue
             }
             var name = (types[type] ?? 0) > 1 ? "\(type)-\(index)" : type
