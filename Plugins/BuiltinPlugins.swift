@@ -13,6 +13,9 @@ extension PluginRegistry {
         registry.register(UnixSocketSink.plugin)
         #if NATS
         registry.register(NATSSink.plugin)
+        #else
+        registry.registerUnavailableSink(
+            "nats", hint: "this build has no nats sink: build with `swift build --traits NATS`, which needs libnats-dev; see docs/scale-out.md")
         #endif
         registry.register(WebSocketSink.plugin)
         registry.register(FileSink.plugin)

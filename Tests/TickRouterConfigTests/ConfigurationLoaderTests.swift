@@ -51,6 +51,12 @@ import TickRouterConfig
     }
 
     @Test func aNatsSinkInABuildWithoutItSaysHowToGetIt() {
+        let loader = ConfigurationLoader(
+            plugins: PluginNames(
+                sinks: ["stdout"],
+                unavailableSinks: ["nats": "this build has no nats sink: build with `swift build --traits NATS`, which needs libnats-dev; see docs/scale-out.md"]
+            )
+        )
         let yaml = """
             feed: { provider: simulator, max_connections: 1 }
             connections: [{ name: a, channels: [T] }]

@@ -7,15 +7,19 @@ public struct PluginNames: Sendable {
     public var strategies: [String]
     /// Registered sink types, e.g. `stdout`, `unix-socket`.
     public var sinks: [String]
+    /// Sink types this build leaves out, with how to get them (the error's hint).
+    public var unavailableSinks: [String: String]
 
     /// Creates a list of plugin names. Empty lists accept any name.
     ///
     /// - Parameters:
     ///   - strategies: registered routing strategies.
     ///   - sinks: registered sink types.
-    public init(strategies: [String] = [], sinks: [String] = []) {
+    ///   - unavailableSinks: sink types left out of this build, each with how to get it.
+    public init(strategies: [String] = [], sinks: [String] = [], unavailableSinks: [String: String] = [:]) {
         self.strategies = strategies
         self.sinks = sinks
+        self.unavailableSinks = unavailableSinks
     }
 }
 
@@ -112,7 +116,7 @@ public struct ConfigurationLoader {
 
         configuration.routing = RoutingConfiguration(root: root, strategies: plugins.strategies)
         configuration.processors = ProcessorConfiguration.decodeAll(root: root, market: market, carried: carried)
-        configuration.sinks = SinkConfiguration.decodeAll(root: root, market: market, carried: carried, sinkTypes: plugins.sinks)
+        configuration.sinks = SinkConfiguration.decodeAll(root: root, market: market, carried: carried, sinkTypes: plugins.sinks, unavailable: plugins.unavailableSinks)
         if let admin = root.mapping("admin") { configuration.admin = AdminConfiguration(reader: admin) }
         if let shutdown = root.mapping("shutdown") { configuration.shutdown = ShutdownConfiguration(reader: shutdown) }
         if let backpressure = root.mapping("backpressure") { configuration.backpressure = BackpressureConfiguration(reader: backpressure) }

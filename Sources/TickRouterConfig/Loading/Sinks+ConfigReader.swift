@@ -6,7 +6,7 @@ extension SinkConfiguration {
     /// Reads `sinks`: a list of mappings with `type` (a registered sink), optional `name`
     /// (unique; default the type, or `type-index` when the type is repeated), `channels` (a
     /// filter of carried channels) and `symbols` (a filter).
-    static func decodeAll(root: OptionsReader, market: Market, carried: Set<FeedChannel>?, sinkTypes: [String]) -> [SinkConfiguration] {
+    static func decodeAll(root: OptionsReader, market: Market, carried: Set<FeedChannel>?, sinkTypes: [String], unavailable: [String: String] = [:]) -> [SinkConfiguration] {
         guard let section = root.child("sinks"), !section.isNull else {
             root.warning("no sinks: events are routed nowhere", key: "sinks", hint: "add e.g. sinks: [{ type: stdout, format: summary }]")
             return []
@@ -21,10 +21,7 @@ extension SinkConfiguration {
             guard item.isMapping else { continue }
             guard let type = r.requiredString("type", hint: "registered sinks: " + sinkTypes.joined(separator: ", ")) else { continue }
             if !sinkTypes.isEmpty, !sinkTypes.contains(type) {
-                // `nats` exists only in builds with the package trait: say how to get it.
-                let hint = type == "nats"
-                    ? "this build has no nats sink: build with `swift build --traits NATS`, which needs libnats-dev; see docs/scale-out.md"
-                    : suggestion(for: type, among: sinkTypes, noun: "registered sinks")
+                let hint = unavailable[type] ?? suggestion(for: type, among: sinkTypes, noun: "registered sinks")
                 r.error("unknown sink type '\(ConfigNode.clip(type))'", key: "type", hint: hint)
                 continue
             }
