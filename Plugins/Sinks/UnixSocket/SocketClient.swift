@@ -83,9 +83,15 @@ final class SocketClient: ChannelInboundHandler {
     private var finishing = false
     private var closingOutput = false
 
+    /// Clients alive in this process: one that has gone must be freed, its channel with it.
+    static let alive = Atomic<Int>(0)
+
     init(hub: ClientHub) {
         self.hub = hub
+        Self.alive.add(1, ordering: .relaxed)
     }
+
+    deinit { Self.alive.subtract(1, ordering: .relaxed) }
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
@@ -103,7 +109,10 @@ final class SocketClient: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // The handle holds this client (and through its channel, the pipeline holding this
+        // client): letting go of it breaks the cycle, so a closed client is freed.
         if let handle { hub.unregister(handle) }
+        handle = nil
         if queuedEvents > 0 { hub.runtime.stats.drop(.disconnected, queuedEvents) }
         queue.removeAll()
         queuedEvents = 0

@@ -6,8 +6,9 @@ import TickRouter
 import TickRouterAdmin
 import TickRouterCLI
 import TickRouterConfig
-import TickRouterPlugins
+@testable import TickRouterPlugins
 import TickRouterSimulator
+import Synchronization
 import Testing
 
 extension Reliability {
@@ -102,6 +103,37 @@ extension Reliability {
             let welcome: [String] = await onOwnThread { fourth.readLines(1) }
             #expect(welcome.first?.contains(#""status":"connected""#) == true, "a freed slot is taken again")
             withExtendedLifetime((second, fourth)) {}
+        }
+
+        /// A client that subscribes, reads and leaves is freed with its channel: a router whose
+        /// consumers come and go (the soak's churn) must not keep a pipeline per departed client.
+        @Test func clientsThatComeAndGoAreFreed() async throws {
+            let host = try await TestHost.start(config: try writeTemporaryConfig(Self.config(sinkOptions: "")))
+            defer { Task { await host.stop() } }
+            let sink = try #require(host.engine.stats.sink(named: "unix-socket"))
+            let staying = try RawSocketClient(path: host.socketPath)
+            staying.send(#"{"action":"subscribe","params":"T.*"}"#)
+            try await waitUntil("the staying client is registered") { sink.clients.load == 1 }
+            let before = SocketClient.alive.load(ordering: .relaxed)
+            let path = host.socketPath
+            let greeted: Int = await onOwnThread {
+                var greeted = 0
+                for _ in 0..<200 {
+                    guard let client = try? RawSocketClient(path: path) else { continue }
+                    client.send(#"{"action":"subscribe","params":"T.*,Q.*"}"#)
+                    if client.readLines(2, limit: .seconds(10)).first?.contains(#""status":"connected""#) == true { greeted += 1 }
+                }  // each closes as it goes out of scope
+                return greeted
+            }
+            #expect(greeted == 200)
+            try await waitUntil("the departed clients are unregistered") { sink.clients.load == 1 }
+            var alive = SocketClient.alive.load(ordering: .relaxed)
+            for _ in 0..<100 where alive > before {
+                try await Task.sleep(for: .milliseconds(50))
+                alive = SocketClient.alive.load(ordering: .relaxed)
+            }
+            #expect(alive <= before, "\(alive - before) of 200 departed clients are still alive")
+            withExtendedLifetime(staying) {}
         }
     }
 }
