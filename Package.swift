@@ -109,11 +109,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The admin plane: health, Prometheus metrics, the connections API and the dashboard, over HTTP.
+        // glibc's heap figures and malloc_trim, for the admin plane and the host's heap reclaimer.
+        .target(name: "CProcessHeap"),
         .target(
             name: "TickRouterAdmin",
             dependencies: [
                 "TickRouter",
                 "TickRouterConfig",
+                "CProcessHeap",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

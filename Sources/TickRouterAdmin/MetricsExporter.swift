@@ -39,6 +39,8 @@ public final class MetricsExporter: Sendable {
         let sinks: [Sink]
         let uptime: Gauge
         let quarantineRecent: Gauge
+        let heapInUse, heapFree, residentAnonymous: Gauge
+        let heapReleases: Prometheus.Counter
 
         init(engine: Engine, registry: PrometheusCollectorRegistry) {
             func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Prometheus.Counter {
@@ -98,6 +100,10 @@ public final class MetricsExporter: Sendable {
             }
             uptime = gauge("uptime", "seconds", "seconds since the engine started", [])
             quarantineRecent = gauge("quarantine_recent_entries", "", "entries in the recent-quarantine ring", [])
+            heapInUse = gauge("process_heap_in_use", "bytes", "bytes the process holds in malloc's heap", [])
+            heapFree = gauge("process_heap_free", "bytes", "bytes malloc keeps in free chunks (resident or given back)", [])
+            residentAnonymous = gauge("process_resident_anonymous", "bytes", "resident memory not backed by files", [])
+            heapReleases = counter("process_heap_releases", "times the heap reclaimer gave free memory back to the kernel", [])
         }
 
         func update(from engine: Engine) {
@@ -137,6 +143,11 @@ public final class MetricsExporter: Sendable {
             }
             uptime.set(snapshot.uptimeSeconds)
             quarantineRecent.set(Int64(stats.quarantine.recent.count))
+            let heap = ProcessHeap.figures
+            heapInUse.set(Int64(heap.inUse))
+            heapFree.set(Int64(heap.free))
+            residentAnonymous.set(Int64(heap.residentAnonymous))
+            Self.set(heapReleases, ProcessHeap.releases.load(ordering: .relaxed))
         }
 
         /// Sets a Prometheus counter to a total kept elsewhere (scrapes are serialised by the exporter).

@@ -120,10 +120,12 @@ public final class RouterHost: Service {
     }
 
     public func run() async throws {
-        guard let admin else { return try await runEngine() }
         // The admin plane stays up while the engine drains; a failure to bind stops everything.
+        // The heap reclaimer runs beside the engine and stops with it.
+        let reclaimer = HeapReclaimer(logger: logger.with(label: "heap"))
         try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask { try await admin.run(); return false }
+            if let admin { group.addTask { try await admin.run(); return false } }
+            group.addTask { try? await reclaimer.run(); return false }
             group.addTask { try await self.runEngine(); return true }
             while let engineDone = try await group.next() {
                 if engineDone { break }

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+import Logging
+import Synchronization
+import Testing
+import TickRouterAdmin
+
+/// The heap reclaimer against glibc's real allocator: memory freed between live chunks (what a
+/// drained backlog leaves) stays resident until it is given back.
+@Suite(.serialized)
+struct ProcessHeapTests {
+    /// 96 MiB in 64 KiB chunks, each followed by a small chunk that stays allocated, then the big
+    /// ones freed: the allocator cannot shrink its heap past the live chunks, so the pages stay.
+    private func scatterFreedMemory() -> [UnsafeMutableRawPointer] {
+        var big: [UnsafeMutableRawPointer] = []
+        var live: [UnsafeMutableRawPointer] = []
+        for _ in 0..<1536 {
+            let chunk = malloc(64 << 10)!
+            memset(chunk, 1, 64 << 10)
+            big.append(chunk)
+            live.append(malloc(64)!)
+        }
+        for chunk in big { free(chunk) }
+        return live
+    }
+
+    @Test func freedMemoryBetweenLiveChunksIsGivenBack() {
+        let live = scatterFreedMemory()
+        defer { for chunk in live { free(chunk) } }
+        let before = ProcessHeap.figures
+        #expect(before.free >= 48 << 20, "the freed chunks are free heap: \(before.free >> 20) MiB")
+        #expect(ProcessHeap.releaseFree())
+        let after = ProcessHeap.figures
+        #expect(
+            before.residentAnonymous - after.residentAnonymous >= 40 << 20,
+            "resident \(before.residentAnonymous >> 20) MiB before, \(after.residentAnonymous >> 20) MiB after"
+        )
+    }
+
+    @Test func theReclaimerGivesBackWhatIsOverItsThresholdAndOnlyThen() async throws {
+        let releases = ProcessHeap.releases.load(ordering: .relaxed)
+        let reclaimer = HeapReclaimer(interval: .milliseconds(20), threshold: 32 << 20, logger: Logger(label: "heap-test"))
+        let task = Task { try await reclaimer.run() }
+        defer { task.cancel() }
+        // Under the threshold: nothing to give back, so nothing is released.
+        try await Task.sleep(for: .milliseconds(200))
+        let quiet = ProcessHeap.releases.load(ordering: .relaxed)
+        let live = scatterFreedMemory()
+        defer { for chunk in live { free(chunk) } }
+        let resident = ProcessHeap.figures.residentAnonymous
+        var after = resident
+        for _ in 0..<250 where resident - after < 40 << 20 {
+            try await Task.sleep(for: .milliseconds(20))
+            after = ProcessHeap.figures.residentAnonymous
+        }
+        #expect(resident - after >= 40 << 20, "resident \(resident >> 20) MiB, then \(after >> 20) MiB")
+        #expect(ProcessHeap.releases.load(ordering: .relaxed) > quiet)
+        #expect(quiet - releases <= 1, "a heap under the threshold is left alone")
+    }
+}
+#endif
