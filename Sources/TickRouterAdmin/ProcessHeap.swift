@@ -41,7 +41,8 @@ public enum ProcessHeap {
 /// one thread that are freed on another; glibc keeps the freed chunks in their arenas, scattered
 /// between live ones, so resident memory stays at the burst's high-water mark although the
 /// program no longer holds it. Checked every `interval` (resident anonymous memory minus the bytes
-/// in use); a release walks the arenas once, and after it the check is quiet until the next burst.
+/// in use); a release walks the arenas once, and the next waits until a threshold more than the
+/// release left is kept.
 public struct HeapReclaimer: Service {
     let interval: Duration
     let threshold: Int
@@ -57,12 +58,18 @@ public struct HeapReclaimer: Service {
     }
 
     public func run() async throws {
+        // What a release could not give back (the top of a thread arena's heap, which glibc
+        // trims only on free): the next release waits for a threshold more than that.
+        var unreleasable = 0
         while !Task.isCancelled {
             try await Task.sleep(for: interval)
             let before = ProcessHeap.figures
-            guard before.residentAnonymous - before.inUse >= threshold else { continue }
+            let kept = before.residentAnonymous - before.inUse
+            unreleasable = min(unreleasable, max(0, kept))
+            guard kept >= unreleasable + threshold else { continue }
             ProcessHeap.releaseFree()
             let after = ProcessHeap.figures
+            unreleasable = max(0, after.residentAnonymous - after.inUse)
             logger.debug("heap: gave free memory back", metadata: [
                 "in_use_mb": "\(before.inUse >> 20)", "resident_mb_before": "\(before.residentAnonymous >> 20)",
                 "resident_mb_after": "\(after.residentAnonymous >> 20)",
