@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
 import TickRouter
 import TickRouterCLI
+@testable import TickRouterPlugins
 import Testing
 
-/// `slow_client: conflate | demote | disconnect` end to end: a real Unix-socket reader stalls, then
-/// reads at full speed; what it receives at each announced level is checked line by line.
-/// (`drop-oldest`, the default, is covered by `EndToEndTests` and `IsolationTests`.)
+/// `slow_client: drop-oldest | conflate | demote | disconnect` end to end: a real Unix-socket reader
+/// stalls, then reads at full speed; what it receives at each announced level is checked line by
+/// line. (`drop-oldest`, the default, is also covered by `EndToEndTests` and `IsolationTests`.)
 @Suite("Slow-client policies", .serialized, .enabled(if: LoadTests.enabled, LoadTests.reason))
 struct SlowClientPolicyTests {
     struct Status {
@@ -89,6 +91,52 @@ struct SlowClientPolicyTests {
         let barChannels = Set(barsWindow.compactMap(Self.channel))
         #expect(barChannels.isSubset(of: ["AM", "A"]), "bars only: \(barChannels)")
         #expect(lines[backToTicks.index...].contains { Self.channel($0) == "T" }, "trades again at ticks")
+    }
+
+    /// Per (ev, sym): whether every `q` follows the one before, between the announced gaps.
+    static func breaksBetweenGaps(_ lines: [String]) -> (events: Int, gaps: Int, breaks: Int, unreadable: Int) {
+        var last: [String: Int] = [:]
+        var events = 0, gaps = 0, breaks = 0, unreadable = 0
+        for line in lines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let ev = object["ev"] as? String else {
+                unreadable += 1
+                continue
+            }
+            if ev == "status" {
+                if object["status"] as? String == "gap" {
+                    gaps += 1
+                    last.removeAll()  // what follows an announced gap starts afresh
+                }
+                continue
+            }
+            guard let symbol = (object["sym"] ?? object["T"]) as? String, let q = (ev == "NOI" ? object["i"] : object["q"]) as? Int else { continue }
+            events += 1
+            if let previous = last[ev + "." + symbol], q != previous + 1 { breaks += 1 }
+            last[ev + "." + symbol] = q
+        }
+        return (events, gaps, breaks, unreadable)
+    }
+
+    @Test func dropOldestAClientThatStopsReadingKeepsItsOwnCopyAndResumesWithTheNewestEventsIntact() async throws {
+        let host = try await TestHost.start(config: "Tests/TickRouterTests/Fixtures/configs/unix-slow-client.yaml", environment: ["TR_SLOW_CLIENT": "drop-oldest"])
+        defer { Task { await host.stop() } }
+        let sink = try #require(host.engine.stats.sink(named: "unix-socket"))
+        func slowDrops() -> Int { sink.dropped.snapshot.first { $0.reason == "slow_client" }?.count ?? 0 }
+        let copiedBefore = SocketClient.copiedDrains.load(ordering: .relaxed)
+        let client = try RawSocketClient(path: host.socketPath)
+        client.send(#"{"action":"subscribe","params":"T.*,Q.*"}"#)
+        try await waitUntil("the client falls behind", limit: .seconds(60)) { slowDrops() > 0 }
+        try await Task.sleep(for: .seconds(1))
+        let copied = SocketClient.copiedDrains.load(ordering: .relaxed) - copiedBefore
+        // Reads again: what the kernel held, the copies it kept (the newest events), then the live stream.
+        let lines = await onOwnThread { client.readLines(30_000, limit: .seconds(30)) }
+        let (events, gaps, breaks, unreadable) = Self.breaksBetweenGaps(lines)
+        print("drop-oldest: \(copied) drains kept as the client's own copy while it did not read; then \(lines.count) lines: \(events) events, \(gaps) gap lines, \(breaks) sequence breaks outside them, \(unreadable) unreadable; \(slowDrops()) counted as slow_client")
+        #expect(copied > 0, "a client that stopped reading keeps copies, not the sink's shared buffers")
+        #expect(gaps >= 1, "what it lost is announced")
+        #expect(unreadable == 0, "every line it kept is one whole event")
+        #expect(breaks == 0, "between announced gaps its events are consecutive")
+        #expect(events > 10_000)
     }
 
     @Test func disconnectClosesAStalledClientAndCountsWhatItHeldWhileAFastOneLosesNothing() async throws {

@@ -41,13 +41,13 @@ final class ClientHub: Sendable {
             bytes += batch.frame.readableBytes
         }
         var encoded: [ClientSubscription: EncodedLines] = [:]
-        for handle in handles {
+        func deliver(to handle: SocketClient.Handle) {
             let subscription = handle.subscription
-            guard subscription.mayMatch(channelMask: mask) else { continue }
+            guard subscription.mayMatch(channelMask: mask) else { return }
             if handle.wantsBatches.load(ordering: .relaxed) {
                 // A lagging client (conflate/demote) keeps the latest events itself.
                 handle.enqueue(batches)
-                continue
+                return
             }
             let chunk: EncodedLines
             if let cached = encoded[subscription] {
@@ -58,6 +58,17 @@ final class ClientHub: Sendable {
             }
             if chunk.events > 0 { handle.enqueue(chunk) }
         }
+        // Clients that keep up first; those that have stopped reading (they copy what they keep,
+        // see `SocketClient.enqueue`) after them, so the copying never delays the others' writes.
+        var stopped: [SocketClient.Handle] = []
+        for handle in handles {
+            if handle.keepsCopies.load(ordering: .relaxed) {
+                stopped.append(handle)
+            } else {
+                deliver(to: handle)
+            }
+        }
+        for handle in stopped { deliver(to: handle) }
     }
 
     /// One line per matching event, the provider's bytes unchanged.
@@ -116,4 +127,11 @@ struct EncodedLines: Sendable {
     var events: Int
     /// One per batch, for the write-latency figures.
     var marks: [ReadMark] = []
+
+    /// The same lines in a buffer of their own.
+    func copy(allocator: ByteBufferAllocator) -> EncodedLines {
+        var own = allocator.buffer(capacity: buffer.readableBytes)
+        own.writeImmutableBuffer(buffer)
+        return EncodedLines(buffer: own, events: events, marks: marks)
+    }
 }

@@ -30,6 +30,10 @@ final class SocketClient: ChannelInboundHandler {
         /// Set while the client lags under `conflate`/`demote`: it then takes raw batches.
         let wantsBatches = Atomic<Bool>(false)
 
+        /// Set while the client keeps copies of what it is sent (see ``SocketClient/enqueue(_:)``):
+        /// the sink hands it each drain after the clients that keep up.
+        let keepsCopies = Atomic<Bool>(false)
+
         /// Queues encoded events; hops to the client's event loop.
         func enqueue(_ lines: EncodedLines) {
             let client = self.client
@@ -79,12 +83,16 @@ final class SocketClient: ChannelInboundHandler {
     private var lag = LaggingClient()
     /// This client's part of the sink's queue-depth figures (events queued or held in the snapshot).
     private var depth: Counter?
+    /// Whether this client keeps copies of what it is queued (it has stopped reading).
+    private var keepsCopies = false
     /// Set by ``finish()``: close once the queue is written.
     private var finishing = false
     private var closingOutput = false
 
     /// Clients alive in this process: one that has gone must be freed, its channel with it.
     static let alive = Atomic<Int>(0)
+    /// Drains a stopped client took as a copy of its own (see ``enqueue(_:)``), in this process.
+    static let copiedDrains = Atomic<Int>(0)
 
     init(hub: ClientHub) {
         self.hub = hub
@@ -194,7 +202,21 @@ final class SocketClient: ChannelInboundHandler {
             hub.runtime.stats.drop(.slowClient, events)
             return
         }
-        queue.append(lines)
+        // A client that has stopped reading keeps what it is sent for as long as its queue lasts.
+        // Holding the sink's shared buffer for that long would make every drain's encoding land in
+        // memory out of the cache (the allocator cannot reuse the buffers it holds): for everyone
+        // else's latency, it keeps a copy of its own and lets the shared buffer go at once.
+        let stalled = !context.channel.isWritable && queuedEvents >= hub.spec.queue / 2
+        if stalled != keepsCopies {
+            keepsCopies = stalled
+            handle?.keepsCopies.store(stalled, ordering: .relaxed)
+        }
+        if stalled {
+            queue.append(lines.copy(allocator: context.channel.allocator))
+            Self.copiedDrains.add(1, ordering: .relaxed)
+        } else {
+            queue.append(lines)
+        }
         queuedEvents += events
         queuedBytes += lines.buffer.readableBytes
         if queuedEvents > hub.spec.queue || queuedBytes > hub.spec.clientQueueBytes {
