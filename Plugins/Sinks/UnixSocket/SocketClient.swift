@@ -205,8 +205,9 @@ final class SocketClient: ChannelInboundHandler {
         // A client that has stopped reading keeps what it is sent for as long as its queue lasts.
         // Holding the sink's shared buffer for that long would make every drain's encoding land in
         // memory out of the cache (the allocator cannot reuse the buffers it holds): for everyone
-        // else's latency, it keeps a copy of its own and lets the shared buffer go at once.
-        let stalled = !context.channel.isWritable && queuedEvents >= hub.spec.queue / 2
+        // else's latency, it keeps a copy of its own and lets the shared buffer go at once. (A
+        // client whose socket is full but whose queue is short is only behind for a moment.)
+        let stalled = !context.channel.isWritable && (queuedEvents >= hub.spec.queue / 2 || queuedBytes >= hub.spec.clientQueueBytes / 2)
         if stalled != keepsCopies {
             keepsCopies = stalled
             handle?.keepsCopies.store(stalled, ordering: .relaxed)
