@@ -97,6 +97,11 @@ struct DecoderPropertyTests {
 
     static func scanner(_ bytes: [UInt8], market: Market, symbols: SymbolTable) -> [Expected]? {
         var decoder = FrameDecoder(market: market, symbols: symbols)
+        return scanner(bytes, decoder: &decoder, symbols: symbols)
+    }
+
+    /// The scanner's answer from a decoder that has seen other frames (its key predictions warm).
+    static func scanner(_ bytes: [UInt8], decoder: inout FrameDecoder, symbols: SymbolTable) -> [Expected]? {
         var records: [EventRecord] = []
         var statuses: [ProviderStatus] = []
         var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
@@ -136,6 +141,30 @@ struct DecoderPropertyTests {
 }
 
 extension DecoderPropertyTests {
+    /// One decoder for every frame, events of each kind with their keys in one order, so the
+    /// decoder predicts the keys (``KeyMemo``) and the mutations land on predicted keys too.
+    @Test func framesOfOneShapeAndTheirMutationsAgreeThroughOneDecoder() throws {
+        var random = SeededRandom(seed: 20_261_203)
+        let symbols = SymbolTable()
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var compared = 0
+        var rejectedByBoth = 0
+        for _ in 0..<3000 {
+            let frame = FrameGenerator.frame(using: &random, shuffled: false)
+            var variants = [frame, frame]
+            for _ in 0..<3 { variants.append(FrameGenerator.mutate(frame, using: &random)) }
+            for bytes in variants {
+                let expected = Self.reference(bytes, market: .stocks)
+                let actual = Self.scanner(bytes, decoder: &decoder, symbols: symbols)
+                #expect(expected == actual, "disagreement on \(String(decoding: bytes, as: UTF8.self))")
+                if expected == nil && actual == nil { rejectedByBoth += 1 }
+                compared += 1
+            }
+        }
+        #expect(rejectedByBoth > 1000)
+        #expect(compared - rejectedByBoth > 6000)
+    }
+
     /// A line decoded inside a larger buffer (what `tap` does) reads exactly as the line alone.
     @Test func aLineInsideABufferDecodesLikeTheLineAlone() throws {
         var random = SeededRandom(seed: 20_261_201)
@@ -176,15 +205,15 @@ typealias SeededRandom = SplitMix64
 enum FrameGenerator {
     static let symbols = ["AAPL", "MSFT", "BRK.A", "BRK\\/B", "\\u0054SLA", "O:SPY241220P00720000", "X"]
 
-    static func frame(using random: inout SeededRandom) -> [UInt8] {
+    static func frame(using random: inout SeededRandom, shuffled: Bool = true) -> [UInt8] {
         let count = Int.random(in: 0...8, using: &random)
         var events: [String] = []
-        for _ in 0..<count { events.append(event(using: &random)) }
+        for _ in 0..<count { events.append(event(using: &random, shuffled: shuffled)) }
         let separator = Bool.random(using: &random) ? "," : " ,\n "
         return Array(("[" + events.joined(separator: separator) + "]").utf8)
     }
 
-    static func event(using random: inout SeededRandom) -> String {
+    static func event(using random: inout SeededRandom, shuffled: Bool = true) -> String {
         let symbol = "\"" + symbols.randomElement(using: &random)! + "\""
         let q = String(Int64.random(in: 0...9_999_999_999, using: &random))
         let t = String(Int64.random(in: 1_600_000_000_000...1_800_000_000_000, using: &random))
@@ -200,8 +229,8 @@ enum FrameGenerator {
         case 7: fields = [#""ev":"ZZ""#, #""sym":\#(symbol)"#, #""nested":{"a":[1,{"b":null}],"c":"\n"}"#]
         default: fields = [#""ev":"T""#, #""sym":\#(symbol)"#, #""q":\#(q).0"#, #""t":"\#(t)""#]
         }
-        fields.shuffle(using: &random)
-        return "{" + fields.joined(separator: Bool.random(using: &random) ? "," : ", ") + "}"
+        if shuffled { fields.shuffle(using: &random) }
+        return "{" + fields.joined(separator: shuffled ? (Bool.random(using: &random) ? "," : ", ") : ",") + "}"
     }
 
     static let alphabet = Array("{}[]\":,0123456789.-eE \\ntrufalsT".utf8) + [0x01, 0xC3, 0xFF]

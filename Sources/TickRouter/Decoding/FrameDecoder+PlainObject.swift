@@ -5,6 +5,12 @@
 /// It validates everything it accepts exactly as the general path does; at the first byte it
 /// does not expect it gives up without side effects and the general path (``FrameDecoder``)
 /// decodes the object from its start, so every other input gets the general path's answer.
+///
+/// Keys are predicted: events of one `ev` carry the same keys in the same order, so the decoder
+/// remembers (``KeyMemo``) the keys of the last plain event of each kind and checks the next
+/// event's key at the same position with one masked compare of `"key":`. A miss scans the key
+/// and remembers it. A hit is exact whatever was predicted: the bytes are a key the scanner
+/// already accepted once.
 extension FrameDecoder {
     /// Packed keys (``ByteWord/prefix(_:count:)`` of the key's bytes).
     enum PackedKey {
@@ -29,20 +35,38 @@ extension FrameDecoder {
         let objectStart = s.index
         var p = objectStart &+ 1
         var fields = Fields()
+        let memo = keyMemo.keys
+        // The memo row: the first key's until `ev` has been read, then that kind's.
+        var row = memo
+        var position = 0
         // Bytes are read out of words already loaded wherever they can be: a load whose address
         // depends on the word before it is what bounds this loop, not the arithmetic.
         while true {
-            // A key: `"k":` with k plain and at most 6 bytes (every provider key but `message`).
-            // The 16 bytes also cover the first word of a short value below.
-            guard p &+ 16 <= end, bytes[p] == UInt8(ascii: "\"") else { return false }
-            let keyWord = s.word(at: p &+ 1)
-            let keyLength = ByteWord.firstStringSpecial(keyWord)
-            guard keyLength <= 6 else { return false }
-            let afterKey = keyWord >> UInt64(truncatingIfNeeded: 8 &* keyLength)  // `":` then the value
-            guard afterKey & 0xFFFF == 0x3A22 else { return false }
-            let key = ByteWord.prefix(keyWord, count: keyLength)
-            p = p &+ 3 &+ keyLength
-            let first = keyLength <= 5 ? UInt8(truncatingIfNeeded: afterKey >> 16) : bytes[p]
+            // A key: `"k":`. The 16 bytes also cover the first word of a short value below.
+            guard p &+ 16 <= end else { return false }
+            let word = s.word(at: p)
+            let predicted = row[position]
+            let field: FieldSlot
+            let first: UInt8
+            if (word ^ predicted.bytes) & predicted.mask == 0 {
+                let advance = Int(truncatingIfNeeded: predicted.advance)
+                p &+= advance
+                first = advance < 8 ? UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* advance)) : bytes[p]
+                field = predicted.field
+            } else {
+                // `"k":` with k plain and at most 6 bytes (every provider key but `message`).
+                guard UInt8(truncatingIfNeeded: word) == UInt8(ascii: "\"") else { return false }
+                let keyWord = s.word(at: p &+ 1)
+                let keyLength = ByteWord.firstStringSpecial(keyWord)
+                guard keyLength <= 6 else { return false }
+                let afterKey = keyWord >> UInt64(truncatingIfNeeded: 8 &* keyLength)  // `":` then the value
+                guard afterKey & 0xFFFF == 0x3A22 else { return false }
+                field = FieldSlot(packedKey: ByteWord.prefix(keyWord, count: keyLength), length: keyLength)
+                if keyLength <= 5 { row[position] = PredictedKey(word, advance: keyLength &+ 3, field: field) }
+                p = p &+ 3 &+ keyLength
+                first = keyLength <= 5 ? UInt8(truncatingIfNeeded: afterKey >> 16) : bytes[p]
+            }
+            position = (position &+ 1) & (KeyMemo.positions &- 1)  // a long object wraps round: a miss, never a wrong key
             let value: JSONSpan
             let separator: UInt8
             switch first {
@@ -92,7 +116,25 @@ extension FrameDecoder {
             default:
                 return false  // an object, or not JSON: the general path decides
             }
-            Self.assign(packedKey: key, length: keyLength, value: value, to: &fields)
+            switch field {
+            case .other: break
+            case .ev:
+                fields.ev = value
+                // From the next key on, predict with this kind's row.
+                if value.kind == .string, value.length <= 8, value.start &+ 8 <= end {
+                    row = memo + KeyMemo.row(ofEventType: ByteWord.prefix(s.word(at: value.start), count: value.length))
+                }
+            case .sym: fields.sym = value
+            case .ticker: fields.ticker = value
+            case .pair: fields.pair = value
+            case .p: fields.p = value
+            case .q: fields.q = value
+            case .i: fields.i = value
+            case .t: fields.t = value
+            case .s: fields.s = value
+            case .status: fields.status = value
+            case .message: fields.message = value
+            }
             if separator == UInt8(ascii: ",") { continue }
             guard separator == UInt8(ascii: "}") else { return false }
             break
@@ -100,29 +142,6 @@ extension FrameDecoder {
         s.index = p
         emit(fields, objectStart: objectStart, end: p, scanner: s, into: &records, statuses: &statuses)
         return true
-    }
-
-    /// Stores a value under the field its packed key names (unknown keys are skipped).
-    @inline(__always)
-    static func assign(packedKey key: UInt64, length: Int, value: JSONSpan, to fields: inout Fields) {
-        switch length {
-        case 1:
-            switch UInt8(truncatingIfNeeded: key) {
-            case UInt8(ascii: "p"): fields.p = value
-            case UInt8(ascii: "q"): fields.q = value
-            case UInt8(ascii: "i"): fields.i = value
-            case UInt8(ascii: "t"): fields.t = value
-            case UInt8(ascii: "s"): fields.s = value
-            case UInt8(ascii: "T"): fields.ticker = value
-            default: break
-            }
-        case 2: if key == PackedKey.ev { fields.ev = value }
-        case 3: if key == PackedKey.sym { fields.sym = value }
-        case 4: if key == PackedKey.pair { fields.pair = value }
-        case 6: if key == PackedKey.status { fields.status = value }
-        case 7: if key == PackedKey.message { fields.message = value }
-        default: break
-        }
     }
 
     /// The end of a plain number at `start` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) and the byte after
@@ -134,25 +153,19 @@ extension FrameDecoder {
         var q = start
         guard q &+ 8 <= end else { return nil }
         var word = s.word(at: q)
-        var first = UInt8(truncatingIfNeeded: word)
-        if first == UInt8(ascii: "-") {
+        if UInt8(truncatingIfNeeded: word) == UInt8(ascii: "-") {
             q &+= 1
             guard q &+ 8 <= end else { return nil }
             word = s.word(at: q)
-            first = UInt8(truncatingIfNeeded: word)
         }
-        guard first &- UInt8(ascii: "0") < 10 else { return nil }
-        var run: Int
-        if first == UInt8(ascii: "0") {
-            run = 1  // a leading 0 stands alone; a digit after it is for the general path to reject
-        } else {
+        var run = ByteWord.firstNonDigit(word)
+        // A digit at least, and a leading 0 stands alone (`01` is for the general path to reject).
+        guard run > 0, run == 1 || UInt8(truncatingIfNeeded: word) != UInt8(ascii: "0") else { return nil }
+        while run == 8 {
+            q &+= 8
+            guard q &+ 8 <= end else { return nil }
+            word = s.word(at: q)
             run = ByteWord.firstNonDigit(word)
-            while run == 8 {
-                q &+= 8
-                guard q &+ 8 <= end else { return nil }
-                word = s.word(at: q)
-                run = ByteWord.firstNonDigit(word)
-            }
         }
         var next = UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* run))
         q &+= run
@@ -171,7 +184,8 @@ extension FrameDecoder {
             next = UInt8(truncatingIfNeeded: word >> UInt64(truncatingIfNeeded: 8 &* run))
             q &+= run
         }
-        guard next &- UInt8(ascii: "0") >= 10, next != UInt8(ascii: "e"), next != UInt8(ascii: "E"), q &- start <= 300 else { return nil }
+        // `next` is not a digit (the runs end at one); an exponent is for the general path.
+        guard next != UInt8(ascii: "e"), next != UInt8(ascii: "E"), q &- start <= 300 else { return nil }
         return (q, next)
     }
 

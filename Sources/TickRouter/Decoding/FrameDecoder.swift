@@ -17,6 +17,9 @@ public struct FrameDecoder {
     /// Symbol interning front.
     public var symbols: SymbolCache
     private let channelIsValid: [Bool]
+    /// The keys of the last plain event of each kind (the plain path's prediction). Copies of a
+    /// decoder share it: use one decoder, and its copies, from one thread at a time.
+    let keyMemo = KeyMemo()
 
     /// Longest symbol accepted, in bytes.
     public static let maxSymbolLength = 64

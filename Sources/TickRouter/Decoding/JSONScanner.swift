@@ -367,36 +367,45 @@ struct JSONScanner {
     @inline(__always)
     func integer(_ span: JSONSpan) -> Int64? {
         guard span.kind == .number else { return nil }
+        let start = span.start
+        let length = span.length
+        // Up to 16 digits in two words (every sequence number and timestamp), when the frame has
+        // the bytes; a sign, a fraction or an exponent takes the general way.
+        if length <= 16, start &+ 16 <= bytes.count {
+            let high = word(at: start)
+            let highDigits = ByteWord.firstNonDigit(high)
+            if length <= 8 {
+                if highDigits >= length { return Int64(ByteWord.digitsValue(high, count: length)) }
+            } else if highDigits == 8 {
+                let low = word(at: start &+ 8)
+                let rest = length &- 8
+                if ByteWord.firstNonDigit(low) >= rest {
+                    return Int64(ByteWord.digitsValue(high, count: 8) &* ByteWord.powerOfTen(rest) &+ ByteWord.digitsValue(low, count: rest))
+                }
+            }
+        }
+        return integerDigitByDigit(span)
+    }
+
+    /// ``integer(_:)`` for every other number: negative, long, not an integer, near the end.
+    @inline(never)
+    func integerDigitByDigit(_ span: JSONSpan) -> Int64? {
         var position = span.start
         let end = span.start &+ span.length
         let negative = bytes[position] == UInt8(ascii: "-")
         if negative { position &+= 1 }
-        let digits = end &- position
-        // Up to 16 digits in two words (every sequence number and timestamp), when the frame has
-        // the bytes; the scanner already checked they are digits, so only a `.` or `e` can be left.
-        if digits <= 16, position &+ 16 <= bytes.count {
-            let high = word(at: position)
-            let low = word(at: position &+ 8)
-            let inHigh = min(digits, 8)
-            guard ByteWord.firstNonDigit(high) >= inHigh else { return nil }
-            var value = ByteWord.digitsValue(high, count: inHigh)
-            if digits > 8 {
-                guard ByteWord.firstNonDigit(low) >= digits &- 8 else { return nil }
-                value = value &* ByteWord.powerOfTen(digits &- 8) &+ ByteWord.digitsValue(low, count: digits &- 8)
-            }
-            return negative ? -Int64(value) : Int64(value)
-        }
+        guard position < end else { return nil }
         var value: Int64 = 0
         while position < end {
             let digit = bytes[position] &- UInt8(ascii: "0")
             guard digit < 10 else { return nil }
             let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(Int64(digit))
+            let (sum, overflow2) = negative ? times10.subtractingReportingOverflow(Int64(digit)) : times10.addingReportingOverflow(Int64(digit))
             guard !overflow1, !overflow2 else { return nil }
             value = sum
             position &+= 1
         }
-        return negative ? -value : value
+        return value
     }
 
     /// The decoded bytes of a string span (escapes resolved). Slow path: allocates.
