@@ -96,6 +96,44 @@ struct ProcessingPolicyTests {
         #expect(values.count == 300 && throttle.heldCount == 0)
     }
 
+    /// One batch of 3,000 symbols new to the throttle (its state grows while the batch is
+    /// admitted), then a batch that is held whole: each symbol's newest value is delivered once,
+    /// from its own bytes, when the window ends.
+    @Test func aBatchOfManyNewSymbolsIsThrottledAndEverySymbolsNewestValueIsDelivered() {
+        let count = 3_000
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .conflate)
+        func batch(values: (Int) -> Int) -> (ByteBuffer, [EventRecord]) {
+            var frame = ByteBuffer()
+            var records: [EventRecord] = []
+            for symbol in 0..<count {
+                records.append(EventRecord(
+                    channelCode: FeedChannel.Q.rawValue, symbol: SymbolID(symbol), start: UInt32(frame.writerIndex), length: 8))
+                frame.writeInteger(Int64(values(symbol)), endianness: .little)
+            }
+            return (frame, records)
+        }
+        func admit(_ values: @escaping (Int) -> Int, at now: Int64) -> SymbolThrottle.Admitted {
+            let (frame, made) = batch(values: values)
+            var records = made
+            return records.withUnsafeMutableBufferPointer {
+                throttle.admit($0, channelCode: FeedChannel.Q.rawValue, now: now, frame: frame)
+            }
+        }
+        #expect(admit({ $0 }, at: 0).passed == count, "first values open the windows")
+        let held = admit({ $0 + 10_000 }, at: 10 * Self.ms)
+        #expect(held.removed == count && held.passed == 0)
+        let newer = admit({ $0 + 20_000 }, at: 20 * Self.ms)
+        #expect(newer.conflated == count, "each newer value supersedes the held one")
+        #expect(throttle.heldCount == count)
+        var delivered: [Int: Int] = [:]
+        throttle.flushDue(now: 100 * Self.ms) { record, bytes in
+            delivered[Int(record.symbol), default: -1] = Int(bytes.loadUnaligned(as: Int64.self))
+        }
+        #expect(delivered.count == count)
+        #expect(delivered.allSatisfy { $0.value == $0.key + 20_000 }, "the newest value of every symbol")
+        #expect(throttle.heldCount == 0)
+    }
+
     @Test func sampleDropsInsideTheIntervalAndKeepsNothing() {
         var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .sample)
         let events = (0..<50).map { (time: Int64($0) * 10 * Self.ms, symbol: SymbolID(3), value: $0) }

@@ -12,10 +12,20 @@ final class PlainColumn<Element>: @unchecked Sendable {
     }
 
     private let header: UnsafeMutablePointer<Header>
+    /// Alignment of the elements' memory (at least the element's own): 64 puts elements of a
+    /// 64-byte stride on one cache line each.
+    private let alignment: Int
 
-    init(capacity: Int = 64) {
+    init(capacity: Int = 64, alignment: Int = 1) {
+        self.alignment = max(alignment, MemoryLayout<Element>.alignment)
         header = .allocate(capacity: 1)
-        header.initialize(to: Header(base: .allocate(capacity: max(capacity, 1)), count: 0, capacity: max(capacity, 1)))
+        let capacity = max(capacity, 1)
+        header.initialize(to: Header(base: Self.allocate(capacity, alignment: self.alignment), count: 0, capacity: capacity))
+    }
+
+    private static func allocate(_ capacity: Int, alignment: Int) -> UnsafeMutablePointer<Element> {
+        UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Element>.stride, alignment: alignment)
+            .bindMemory(to: Element.self, capacity: capacity)
     }
 
     deinit {
@@ -57,10 +67,19 @@ final class PlainColumn<Element>: @unchecked Sendable {
         UnsafeBufferPointer(start: header.pointee.base, count: header.pointee.count)
     }
 
+    /// The first element's address, for loops that read and write elements in place; valid until
+    /// the column next grows.
+    @inline(__always) var base: UnsafeMutablePointer<Element> { header.pointee.base }
+
+    /// Appends `count` copies of `element`.
+    func append(repeating element: Element, count: Int) {
+        for _ in 0..<count { append(element) }
+    }
+
     @inline(never)
     private func grow() {
         let capacity = header.pointee.capacity * 2
-        let base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        let base = Self.allocate(capacity, alignment: alignment)
         base.moveInitialize(from: header.pointee.base, count: header.pointee.count)
         header.pointee.base.deallocate()
         header.pointee.base = base

@@ -12,7 +12,8 @@ public import TickRouterConfig
 /// `maxRate` events in the current second, non-priority events are conflated until that second
 /// ends, whatever their own window says.
 ///
-/// State is kept in arrays indexed by ``SymbolID`` (no hashing). Times are monotonic nanoseconds.
+/// State is kept in a column indexed by ``SymbolID`` (no hashing), one cache line per symbol with
+/// its held event in it. Times are monotonic nanoseconds.
 public struct SymbolThrottle: Sendable {
     /// What the caller does with one event.
     public enum Decision: Equatable, Sendable {
@@ -30,23 +31,26 @@ public struct SymbolThrottle: Sendable {
     /// Symbols that bypass the throttle and the rate cap.
     public let priority: Set<SymbolID>
 
-    /// What the throttle knows of one symbol (one array, so an event costs one lookup).
-    private struct SymbolState {
+    /// What the throttle knows of one symbol, its held event included: 64 bytes on a 64-byte
+    /// boundary, so an event's decision and its hold touch one cache line.
+    struct SymbolState {
+        /// The held event's record (meaningful while `heldFrame >= 0`).
+        var held = EventRecord(channelCode: 0, symbol: 0, start: 0, length: 0)
         /// End of the symbol's current window (0 = no window).
         var windowEnd: Int64 = 0
-        /// Whether the symbol is filed in a due-time bucket, and the next symbol filed there.
-        var filed = false
+        /// Pool index of the frame the held event points into, or -1 when nothing is held.
+        var heldFrame: Int32 = -1
+        /// The next symbol filed in the same due-time bucket.
         var next: Int32 = -1
-        /// Index into `held` of the symbol's held event, or -1.
-        var heldSlot: Int32 = -1
+        /// Whether the symbol is filed in a due-time bucket.
+        var filed = false
         var isPriority = false
+        private var padding: (UInt16, UInt32, UInt32) = (0, 0, 0)
     }
 
-    private var states: [SymbolState] = []
-    /// Held events: plain values (a record and the pool index of its frame) in plain memory, so
-    /// holding or superseding one costs no reference counting and no uniqueness check.
-    private let held = PlainColumn<(record: EventRecord, frame: Int32)>()
-    private let freeSlots = PlainColumn<Int32>()
+    /// Per-symbol state in plain memory: holding or superseding an event is a few stores into the
+    /// symbol's line, with no reference counting and no uniqueness check.
+    private let states = PlainColumn<SymbolState>(capacity: 1024, alignment: 64)
     /// The frames held events point into, shared rather than copied (see ``pin(_:)``).
     private var frames = FramePool()
     /// Symbols with a held event filed by when it is due, in buckets of `wheelWidth` nanoseconds
@@ -80,14 +84,15 @@ public struct SymbolThrottle: Sendable {
         let reach = maxRate == nil ? interval : max(interval, 1_000_000_000)
         self.wheelWidth = width
         self.wheelHeads = Array(repeating: -1, count: reach > 0 ? Int(reach / width) + 2 : 1)
+        assert(MemoryLayout<SymbolState>.stride == 64, "a symbol's state is one cache line")
         for symbol in priority {
             grow(to: symbol)
-            states[Int(symbol)].isPriority = true
+            states.base[Int(symbol)].isPriority = true
         }
     }
 
     /// A throttle that is never consulted (an unshaped channel's slot). A new one each time: a
-    /// throttle's held events live in memory its copies share.
+    /// throttle's state lives in memory its copies share.
     public static var off: SymbolThrottle { SymbolThrottle(interval: 0, mode: .conflate) }
 
     /// What ``admit(_:channelCode:now:frame:)`` did with a batch's events.
@@ -107,78 +112,60 @@ public struct SymbolThrottle: Sendable {
     /// `superseded` is set when a held event of the symbol is discarded because this newer one passes.
     public mutating func offer(symbol: SymbolID, now: Int64, superseded: inout Bool) -> Decision {
         grow(to: symbol)
-        var state = states[Int(symbol)]
-        let decision = decide(&state, symbol: symbol, now: now, superseded: &superseded)
-        states[Int(symbol)] = state
-        return decision
+        return decide(&states.base[Int(symbol)], symbol: symbol, now: now, superseded: &superseded)
     }
 
     /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`):
     /// those that pass are left alone; those held or dropped get ``EventRecord/removedChannel`` as
     /// their channel, for the caller to compact away. Held events share `frame` (see ``HeldEvent``).
     ///
-    /// The per-symbol state is borrowed once for the whole batch: an event costs a few loads and
-    /// stores, no uniqueness check or reference count.
+    /// An event costs a few loads and stores in its symbol's line of state, no uniqueness check or
+    /// reference count.
     public mutating func admit(
         _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
     ) -> Admitted {
         let pinned = pin(frame)
         var admitted = Admitted()
-        var read = 0
-        while read < records.count {
-            // Borrowed out of `self`, so the loop may call this throttle's own mutating steps.
-            var states = self.states
-            self.states = []
-            let stopped: SymbolID? = states.withUnsafeMutableBufferPointer { states in
-                // Counted in locals (registers), written back once.
-                var position = read
-                var removed = 0, conflated = 0, sampled = 0, visited = 0
-                defer {
-                    read = position
-                    admitted.passed += visited - removed
-                    admitted.removed += removed
-                    admitted.conflated += conflated
-                    admitted.sampled += sampled
-                }
-                while position < records.count {
-                    let index = position
-                    position &+= 1
-                    // Other channels' events are skipped on their channel byte alone.
-                    guard records[index].channelCode == channelCode else { continue }
-                    let symbol = Int(records[index].symbol)
-                    guard symbol < states.count else {
-                        position = index
-                        return records[index].symbol
-                    }
-                    visited &+= 1
-                    var superseded = false
-                    switch decide(&states[symbol], symbol: records[index].symbol, now: now, superseded: &superseded) {
-                    case .pass:
-                        if superseded { conflated &+= 1 }
-                        continue
-                    case .drop:
-                        sampled &+= 1
-                    case .hold:
-                        let replaced: Bool
-                        if let pinned {
-                            replaced = keep(records[index], frame: pinned, state: &states[symbol], now: now)
-                        } else {
-                            let copy = HeldEvent(record: records[index], in: frame)
-                            let id = frames.add(copy.storage)
-                            replaced = keep(copy.record, frame: id, state: &states[symbol], now: now)
-                            frames.release(id)
-                        }
-                        if replaced { conflated &+= 1 }
-                    }
-                    records[index].channelCode = EventRecord.removedChannel
-                    removed &+= 1
-                }
-                return nil
+        // Counted in locals (registers), written back once.
+        var removed = 0, conflated = 0, sampled = 0, visited = 0
+        var states = self.states.base, known = self.states.count
+        for index in records.indices {
+            // Other channels' events are skipped on their channel byte alone.
+            guard records[index].channelCode == channelCode else { continue }
+            let symbol = Int(records[index].symbol)
+            if symbol >= known {
+                // A symbol new to this throttle: room for it (the state may move).
+                grow(to: records[index].symbol)
+                states = self.states.base
+                known = self.states.count
             }
-            self.states = states
-            // A symbol new to this throttle: room for it, then on from its event.
-            if let stopped { grow(to: stopped) }
+            visited &+= 1
+            var superseded = false
+            switch decide(&states[symbol], symbol: records[index].symbol, now: now, superseded: &superseded) {
+            case .pass:
+                if superseded { conflated &+= 1 }
+                continue
+            case .drop:
+                sampled &+= 1
+            case .hold:
+                let replaced: Bool
+                if let pinned {
+                    replaced = keep(records[index], frame: pinned, state: &states[symbol], now: now)
+                } else {
+                    let copy = HeldEvent(record: records[index], in: frame)
+                    let id = frames.add(copy.storage)
+                    replaced = keep(copy.record, frame: id, state: &states[symbol], now: now)
+                    frames.release(id)
+                }
+                if replaced { conflated &+= 1 }
+            }
+            records[index].channelCode = EventRecord.removedChannel
+            removed &+= 1
         }
+        admitted.passed = visited - removed
+        admitted.removed = removed
+        admitted.conflated = conflated
+        admitted.sampled = sampled
         if let pinned { unpin(pinned) }
         return admitted
     }
@@ -198,11 +185,10 @@ public struct SymbolThrottle: Sendable {
             }
         }
         if now >= state.windowEnd {
-            if state.heldSlot >= 0 {
-                let slot = Int(state.heldSlot)
-                state.heldSlot = -1
+            if state.heldFrame >= 0 {
+                frames.release(state.heldFrame)
+                state.heldFrame = -1
                 heldCount -= 1
-                releaseSlot(slot)
                 superseded = true
             }
             state.windowEnd = interval > 0 ? now + interval : 0
@@ -228,31 +214,19 @@ public struct SymbolThrottle: Sendable {
     @discardableResult
     private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
-        var state = states[Int(symbol)]
-        let replaced = keep(record, frame: frame, state: &state, now: 0)
-        states[Int(symbol)] = state
-        return replaced
+        return keep(record, frame: frame, state: &states.base[Int(symbol)], now: 0)
     }
 
     @inline(__always)
     private mutating func keep(_ record: EventRecord, frame: Int32, state: inout SymbolState, now: Int64) -> Bool {
         frames.retain(frame)
-        let slot = state.heldSlot
-        if slot >= 0 {
-            let previous = held[Int(slot)].frame
-            held[Int(slot)] = (record, frame)
+        let previous = state.heldFrame
+        state.held = record
+        state.heldFrame = frame
+        if previous >= 0 {
             frames.release(previous)
             return true
         }
-        let new: Int32
-        if let free = freeSlots.popLast() {
-            new = free
-            held[Int(new)] = (record, frame)
-        } else {
-            new = Int32(held.count)
-            held.append((record, frame))
-        }
-        state.heldSlot = new
         if heldCount == 0 { wheelCursor = max(wheelCursor, now / wheelWidth) }
         heldCount += 1
         file(record.symbol, &state)
@@ -312,8 +286,8 @@ public struct SymbolThrottle: Sendable {
         dueScratch.removeAll()
     }
 
-    /// Takes every due held event out of its slot into `dueScratch` (its frame stays counted
-    /// until the caller releases it) and opens its symbol's next window.
+    /// Takes every due held event out of its symbol's state into `dueScratch` (its frame stays
+    /// counted until the caller releases it) and opens its symbol's next window.
     private mutating func takeDue(now: Int64) {
         guard heldCount > 0 else { return }
         if maxRate != nil, now >= rateWindowEnd {
@@ -321,55 +295,48 @@ public struct SymbolThrottle: Sendable {
             rateCount = 0
         }
         // The columns as locals: no retain and release of them per event.
-        let entries = entryScratch, due = dueScratch, held = self.held, freeSlots = self.freeSlots
-        // Borrowed out of `self` for the scan (see `admit`).
-        var states = self.states
-        self.states = []
-        states.withUnsafeMutableBufferPointer { states in
-            let target = now / wheelWidth
-            if target >= wheelCursor {
-                let count = Int64(wheelHeads.count)
-                for bucket in max(wheelCursor, target - count + 1)...target {
-                    let ring = Int(bucket % count)
-                    var symbol = wheelHeads[ring]
-                    wheelHeads[ring] = -1
-                    while symbol >= 0 {
-                        let index = Int(symbol)
-                        entries.append(SymbolID(bitPattern: symbol))
-                        symbol = states[index].next
-                        states[index].next = -1
-                        states[index].filed = false
-                    }
+        let entries = entryScratch, due = dueScratch, states = self.states.base
+        let target = now / wheelWidth
+        if target >= wheelCursor {
+            let count = Int64(wheelHeads.count)
+            for bucket in max(wheelCursor, target - count + 1)...target {
+                let ring = Int(bucket % count)
+                var symbol = wheelHeads[ring]
+                wheelHeads[ring] = -1
+                while symbol >= 0 {
+                    let index = Int(symbol)
+                    entries.append(SymbolID(bitPattern: symbol))
+                    symbol = states[index].next
+                    states[index].next = -1
+                    states[index].filed = false
                 }
-                // The current bucket is only partly past: what in it is not yet due is filed again.
-                wheelCursor = target
             }
-            for symbol in entries.elements {
-                let index = Int(symbol)
-                // A symbol whose held event was superseded since it was filed.
-                guard states[index].heldSlot >= 0 else { continue }
-                let overBudget = maxRate.map { rateCount >= $0 } ?? false
-                guard states[index].windowEnd <= now, !overBudget else {
-                    // Not due yet (its bucket is only partly past, or the rate cap extended its window).
-                    file(symbol, &states[index])
-                    continue
-                }
-                let slot = Int(states[index].heldSlot)
-                due.append(held[slot])
-                states[index].heldSlot = -1
-                states[index].windowEnd = interval > 0 ? now + interval : 0
-                heldCount -= 1
-                freeSlots.append(Int32(slot))
-                rateCount += 1
-            }
+            // The current bucket is only partly past: what in it is not yet due is filed again.
+            wheelCursor = target
         }
-        self.states = states
+        for symbol in entries.elements {
+            let index = Int(symbol)
+            // A symbol whose held event was superseded since it was filed.
+            guard states[index].heldFrame >= 0 else { continue }
+            let overBudget = maxRate.map { rateCount >= $0 } ?? false
+            guard states[index].windowEnd <= now, !overBudget else {
+                // Not due yet (its bucket is only partly past, or the rate cap extended its window).
+                file(symbol, &states[index])
+                continue
+            }
+            due.append((states[index].held, states[index].heldFrame))
+            states[index].heldFrame = -1
+            states[index].windowEnd = interval > 0 ? now + interval : 0
+            heldCount -= 1
+            rateCount += 1
+        }
         entries.removeAll()
     }
 
     /// Delivers every held event now, whatever its window (shutdown, reload), as copies.
     public mutating func flushAll(_ deliver: (HeldEvent) -> Void) {
         guard heldCount > 0 else { return }
+        let states = self.states.base
         for ring in wheelHeads.indices {
             var symbol = wheelHeads[ring]
             wheelHeads[ring] = -1
@@ -378,12 +345,12 @@ public struct SymbolThrottle: Sendable {
                 let next = states[index].next
                 states[index].next = -1
                 states[index].filed = false
-                if states[index].heldSlot >= 0 {
-                    let slot = Int(states[index].heldSlot)
-                    let event = held[slot]
-                    deliver(HeldEvent(record: event.record, copying: frames.bytes(of: event.record, in: event.frame)))
-                    states[index].heldSlot = -1
-                    releaseSlot(slot)
+                let frame = states[index].heldFrame
+                if frame >= 0 {
+                    let record = states[index].held
+                    deliver(HeldEvent(record: record, copying: frames.bytes(of: record, in: frame)))
+                    states[index].heldFrame = -1
+                    frames.release(frame)
                 }
                 symbol = next
             }
@@ -391,17 +358,11 @@ public struct SymbolThrottle: Sendable {
         heldCount = 0
     }
 
-    /// Returns a slot to the free list and lets go of its frame.
-    private mutating func releaseSlot(_ slot: Int) {
-        frames.release(held[slot].frame)
-        freeSlots.append(Int32(slot))
-    }
-
     @inline(__always)
     private mutating func grow(to symbol: SymbolID) {
         let index = Int(symbol)
         guard index >= states.count else { return }
-        states.append(contentsOf: repeatElement(SymbolState(), count: index - states.count + 1024))
+        states.append(repeating: SymbolState(), count: index - states.count + 1024)
     }
 }
 
