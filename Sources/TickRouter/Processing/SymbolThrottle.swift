@@ -152,10 +152,7 @@ public struct SymbolThrottle: Sendable {
                 if let pinned {
                     replaced = keep(records[index], frame: pinned, state: &states[symbol], now: now)
                 } else {
-                    let copy = HeldEvent(record: records[index], in: frame)
-                    let id = frames.add(copy.storage)
-                    replaced = keep(copy.record, frame: id, state: &states[symbol], now: now)
-                    frames.release(id)
+                    replaced = keepCopy(records[index], of: frame, state: &states[symbol], now: now)
                 }
                 if replaced { conflated &+= 1 }
             }
@@ -215,6 +212,16 @@ public struct SymbolThrottle: Sendable {
     private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
         return keep(record, frame: frame, state: &states.base[Int(symbol)], now: 0)
+    }
+
+    /// ``keep(_:frame:state:now:)`` for an event of a frame too large to share: its bytes are copied.
+    /// Out of line: rare, and the admit loop's code stays small.
+    @inline(never)
+    private mutating func keepCopy(_ record: EventRecord, of frame: ByteBuffer, state: inout SymbolState, now: Int64) -> Bool {
+        let copy = HeldEvent(record: record, in: frame)
+        let id = frames.add(copy.storage)
+        defer { frames.release(id) }
+        return keep(copy.record, frame: id, state: &state, now: now)
     }
 
     @inline(__always)
@@ -358,7 +365,7 @@ public struct SymbolThrottle: Sendable {
         heldCount = 0
     }
 
-    @inline(__always)
+    @inline(never)
     private mutating func grow(to symbol: SymbolID) {
         let index = Int(symbol)
         guard index >= states.count else { return }
