@@ -165,6 +165,40 @@ extension DecoderPropertyTests {
         #expect(compared - rejectedByBoth > 6000)
     }
 
+    /// The frame's last object is decoded from a zero-padded copy (``PaddedTail``): frames cut at
+    /// each of their last 48 bytes, and frames whose last 48 bytes are mutated (NUL bytes
+    /// included, which is what the padding is made of), agree with JSONSerialization.
+    @Test func theLastObjectOfAFrameAndItsMutationsAgree() throws {
+        var random = SeededRandom(seed: 20_261_204)
+        let symbols = SymbolTable()
+        var decoder = FrameDecoder(market: .stocks, symbols: symbols)
+        var compared = 0
+        var rejectedByBoth = 0
+        func compare(_ bytes: [UInt8]) {
+            let expected = Self.reference(bytes, market: .stocks)
+            let actual = Self.scanner(bytes, decoder: &decoder, symbols: symbols)
+            #expect(expected == actual, "disagreement on \(String(decoding: bytes, as: UTF8.self))")
+            if expected == nil && actual == nil { rejectedByBoth += 1 }
+            compared += 1
+        }
+        for round in 0..<300 {
+            let frame = FrameGenerator.frame(using: &random, shuffled: round % 2 == 0)
+            compare(frame)
+            let tail = max(1, frame.count - 48)
+            for cut in tail..<frame.count { compare(Array(frame[..<cut])) }
+            for _ in 0..<10 {
+                var bytes = frame
+                let position = Int.random(in: tail..<bytes.count, using: &random)
+                let byte: UInt8 = [0, UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: "1"), UInt8(ascii: " ")]
+                    .randomElement(using: &random)!
+                if Bool.random(using: &random) { bytes[position] = byte } else { bytes.insert(byte, at: position) }
+                compare(bytes)
+            }
+        }
+        #expect(rejectedByBoth > 5000)
+        #expect(compared - rejectedByBoth > 600)
+    }
+
     /// A line decoded inside a larger buffer (what `tap` does) reads exactly as the line alone.
     @Test func aLineInsideABufferDecodesLikeTheLineAlone() throws {
         var random = SeededRandom(seed: 20_261_201)

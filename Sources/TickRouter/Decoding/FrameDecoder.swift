@@ -20,6 +20,9 @@ public struct FrameDecoder {
     /// The keys of the last plain event of each kind (the plain path's prediction). Copies of a
     /// decoder share it: use one decoder, and its copies, from one thread at a time.
     let keyMemo = KeyMemo()
+    /// Where the frame's last object is copied for the plain path (see ``PaddedTail``); shared by
+    /// copies like `keyMemo`.
+    let paddedTail = PaddedTail()
 
     /// Longest symbol accepted, in bytes.
     public static let maxSymbolLength = 64
@@ -135,7 +138,11 @@ public struct FrameDecoder {
                     try s.skipValue(depth: 1)
                     throw FrameError(.elementNotObject, at: s.index)
                 }
-                if !decodePlainObject(&s, into: &records, statuses: &statuses) { try decodeObject(&s, into: &records, statuses: &statuses) }
+                if !decodePlainObject(&s, into: &records, statuses: &statuses),
+                    s.bytes.count &- s.index > PaddedTail.capacity || !decodePlainTail(&s, into: &records, statuses: &statuses)
+                {
+                    try decodeObject(&s, into: &records, statuses: &statuses)
+                }
                 s.skipWhitespace()
                 switch s.peek() {
                 case UInt8(ascii: ","): s.index += 1
@@ -150,6 +157,31 @@ public struct FrameDecoder {
         }
         s.skipWhitespace()
         guard s.atEnd else { throw FrameError(.trailingData, at: s.index) }
+    }
+
+    /// The plain path over a padded copy of the frame's last bytes (from `s.index`, at most
+    /// ``PaddedTail/capacity``), for the object the plain path gave up on in place because it
+    /// ends too near the frame's end. Returns false, with nothing appended, if the object is not
+    /// plain; on success the records' offsets are the frame's and `s.index` is after the object.
+    /// Out of line: once per frame, and the loop above stays small.
+    @inline(never)
+    private mutating func decodePlainTail(
+        _ s: inout JSONScanner, into records: inout [EventRecord], statuses: inout [ProviderStatus]
+    ) -> Bool {
+        let start = s.index
+        let count = s.bytes.count &- start
+        var tail = JSONScanner(paddedTail.copy(UnsafeRawBufferPointer(rebasing: s.bytes[start...])))
+        let recordCount = records.count, statusCount = statuses.count
+        guard decodePlainObject(&tail, into: &records, statuses: &statuses) else { return false }
+        // An object that ran on into the padding is not the frame's: the general path reports it.
+        guard tail.index <= count else {
+            records.removeSubrange(recordCount...)
+            statuses.removeSubrange(statusCount...)
+            return false
+        }
+        for index in recordCount..<records.count { records[index].start &+= UInt32(start) }
+        s.index = start &+ tail.index
+        return true
     }
 
     /// Spans of the fields the router reads; everything else is validated and skipped.
