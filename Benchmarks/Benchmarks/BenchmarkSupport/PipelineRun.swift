@@ -15,6 +15,11 @@ public enum PipelineCases {
         ("pipeline, Q throttle only: 100 frames = 5,000 events", [
             .Q: ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .conflate)),
         ]),
+        // The throttle's admission alone: what it would hold is dropped (`sample`), so nothing is
+        // kept or delivered later.
+        ("pipeline, Q throttle sampling: 100 frames = 5,000 events", [
+            .Q: ChannelPolicy(throttle: ThrottleSettings(perSymbol: .milliseconds(100), mode: .sample)),
+        ]),
         (
             "pipeline, every policy on: 100 frames = 5,000 events",
             [

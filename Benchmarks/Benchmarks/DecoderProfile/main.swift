@@ -13,17 +13,21 @@ let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 
 let frames = RealisticFrames.make(frames: 100, eventsPerFrame: 50, symbols: 800)
 if CommandLine.arguments.count > 2 {
     // `DecoderProfile ROUNDS CASE`: the per-connection pipeline of DecoderBenchmark's CASE
-    // (default, dedup, throttle, every), ROUNDS passes over its 2,000 frames, a fresh pipeline per
+    // (default, dedup, throttle, sample, every), ROUNDS passes over its 2,000 frames, a fresh pipeline per
     // pass. Instructions per event = (Ir at 3 rounds − Ir at 1 round) / 200,000.
-    let cases = ["default": 0, "dedup": 1, "throttle": 2, "every": 3]
-    guard let index = cases[CommandLine.arguments[2]] else { fatalError("case: default, dedup, throttle or every") }
+    let cases = ["default": 0, "dedup": 1, "throttle": 2, "sample": 3, "every": 4]
+    guard let index = cases[CommandLine.arguments[2]] else { fatalError("case: default, dedup, throttle, sample or every") }
     let frames = RealisticFrames.make(frames: 2000, eventsPerFrame: 50, symbols: 800)
     let run = PipelineRun(policies: PipelineCases.all[index].policies, symbols: SymbolTable())
+    let clock = ContinuousClock()
+    let started = clock.now
     for _ in 0..<rounds {
         run.startPassIfAtEnd()
         run.handle(frames, count: frames.count)
     }
-    print("\(PipelineCases.all[index].name): \(rounds * frames.count) frames")
+    let elapsed = clock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    print("\(PipelineCases.all[index].name): \(rounds * frames.count) frames in \(seconds) s: \(Int(Double(rounds * frames.count * 50) / seconds)) events/s")
     exit(0)
 }
 var decoder = FrameDecoder(market: .stocks, symbols: SymbolTable())
