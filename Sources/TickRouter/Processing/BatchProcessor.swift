@@ -111,10 +111,14 @@ public struct BatchProcessor {
         static func make(_ policies: [ChannelPolicy?]) -> [Rules] {
             (0...FeedChannel.count).map { slot in
                 guard slot < FeedChannel.count, let policy = policies[slot] else { return Rules() }
-                return Rules(
-                    active: true, dedup: policy.dedup, lateAfterMillis: policy.lateAfterMillis ?? Int64.max,
+                var rules = Rules(
+                    dedup: policy.dedup, lateAfterMillis: policy.lateAfterMillis ?? Int64.max,
                     marksCorrections: policy.upsertsBars && FeedChannel(rawValue: UInt8(slot))?.isBar == true
                 )
+                // Only a channel with one of these checks is looked at per event (a throttle is
+                // the shaping stage's).
+                rules.active = rules.dedup || rules.lateAfterMillis < Int64.max || rules.marksCorrections
+                return rules
             }
         }
     }
