@@ -41,7 +41,11 @@ public final class PipelineRun: @unchecked Sendable {
     private var handled = 0
     private var now: UInt64 = 1_000_000_000
 
-    public init(policies: [FeedChannel: ChannelPolicy], symbols: SymbolTable) {
+    /// Synthetic time between frames (1 ms: 50,000 events/s of 50-event frames).
+    private let frameInterval: UInt64
+
+    public init(policies: [FeedChannel: ChannelPolicy], symbols: SymbolTable, frameInterval: UInt64 = 1_000_000) {
+        self.frameInterval = frameInterval
         let stats = EngineStats(connectionNames: ["bench"], sinkNames: [])
         let fanout = Fanout(inlets: [])
         let shared = ProcessorPolicies(policies)
@@ -59,7 +63,7 @@ public final class PipelineRun: @unchecked Sendable {
     public func handle(_ frames: [ByteBuffer], count: Int) {
         for _ in 0..<count {
             _ = pipeline.handle(frame: frames[index], receivedAt: now)
-            now += 1_000_000
+            now += frameInterval
             index = index == frames.count - 1 ? 0 : index + 1
             handled += 1
         }

@@ -17,8 +17,13 @@ if CommandLine.arguments.count > 2 {
     // pass. Instructions per event = (Ir at 3 rounds − Ir at 1 round) / 200,000.
     let cases = ["default": 0, "dedup": 1, "throttle": 2, "sample": 3, "every": 4]
     guard let index = cases[CommandLine.arguments[2]] else { fatalError("case: default, dedup, throttle, sample or every") }
-    let frames = RealisticFrames.make(frames: 2000, eventsPerFrame: 50, symbols: 800)
-    let run = PipelineRun(policies: PipelineCases.all[index].policies, symbols: SymbolTable())
+    // `DecoderProfile ROUNDS CASE EVENTS_PER_FRAME`: larger frames (100,000 events per pass, the
+    // same events per second of synthetic time), to see what is paid per frame rather than per event.
+    let perFrame = CommandLine.arguments.count > 3 ? Int(CommandLine.arguments[3]) ?? 50 : 50
+    let frames = RealisticFrames.make(frames: 100_000 / perFrame, eventsPerFrame: perFrame, symbols: 800)
+    let run = PipelineRun(
+        policies: PipelineCases.all[index].policies, symbols: SymbolTable(), frameInterval: UInt64(perFrame) * 20_000
+    )
     let clock = ContinuousClock()
     let started = clock.now
     for _ in 0..<rounds {
@@ -27,7 +32,7 @@ if CommandLine.arguments.count > 2 {
     }
     let elapsed = clock.now - started
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    print("\(PipelineCases.all[index].name): \(rounds * frames.count) frames in \(seconds) s: \(Int(Double(rounds * frames.count * 50) / seconds)) events/s")
+    print("\(PipelineCases.all[index].name): \(rounds * frames.count) frames in \(seconds) s: \(Int(Double(rounds * frames.count * perFrame) / seconds)) events/s")
     exit(0)
 }
 var decoder = FrameDecoder(market: .stocks, symbols: SymbolTable())
