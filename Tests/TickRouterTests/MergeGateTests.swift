@@ -10,7 +10,8 @@ import Testing
 struct MergeGateTests {
     let symbols = SymbolTable()
 
-    /// The trade sequence numbers of AAPL that pass the gate, from one connection's frame.
+    /// The trade sequence numbers of AAPL that pass the gate, from one connection's frame (with
+    /// any kept-aside copies the gate hands on with it).
     func passing(_ gate: MergeGate, from connection: ConnectionIndex, _ sequences: [Int]) throws -> [Int64] {
         let text = "[" + sequences.map { #"{"ev":"T","sym":"AAPL","p":1.5,"s":1,"t":1,"q":\#($0)}"# }.joined(separator: ",") + "]"
         var decoder = FrameDecoder(market: .stocks, symbols: symbols)
@@ -19,8 +20,15 @@ struct MergeGateTests {
         let frame = ByteBuffer(string: text)
         #expect(decoder.decode(frame, into: &records, statuses: &statuses) == nil)
         var batch = EventBatch(frame: frame, records: records, connection: connection)
-        gate.filter(&batch)
-        return batch.records.map(\.sequence)
+        var delivered: [Int64] = []
+        gate.pass(&batch) { batch in
+            for record in batch.records {
+                delivered.append(record.sequence)
+                // Every delivered record's bytes are the event's own.
+                #expect(batch.withEventBytes(record) { String(decoding: $0, as: UTF8.self) }.hasSuffix(#""q":\#(record.sequence)}"#))
+            }
+        }
+        return delivered
     }
 
     @Test func aMoveKeepsTheFirstCopyOfEachSequence() throws {
@@ -41,11 +49,37 @@ struct MergeGateTests {
         #expect(try passing(gate, from: 1, [10, 11]) == [], "before the established stream spoke, the joiner waits")
         #expect(try passing(gate, from: 0, [7, 8]) == [7, 8])
         #expect(try passing(gate, from: 1, [12]) == [], "ahead: the established connection will deliver 9 to 11 first")
-        #expect(try passing(gate, from: 0, [9, 10]) == [9, 10])
-        #expect(try passing(gate, from: 1, [11, 12, 13]) == [11, 12, 13], "in step from 11 on")
+        #expect(try passing(gate, from: 0, [9, 10]) == [9, 10, 11, 12], "the kept-aside 11 and 12 follow once 10 has passed")
+        #expect(try passing(gate, from: 1, [11, 12, 13]) == [13], "in step from 11 on")
         #expect(try passing(gate, from: 0, [11, 12, 13, 14]) == [14], "now the established copies are the duplicates")
         #expect(try passing(gate, from: 1, [16]) == [16], "once in step it passes even ahead (a real gap)")
         gate.end([aapl], joiners: [(aapl, 1)])
+    }
+
+    /// The race behind a failover's lost second: the joiner's copy of the next event arrives just
+    /// before the established connection's last one, and then the established connection lets go.
+    @Test func aJoinerAheadWhenTheEstablishedConnectionLetsGoLosesNothing() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.begin([aapl], joiners: [(aapl, 1)])
+        #expect(try passing(gate, from: 0, [19, 20]) == [19, 20])
+        #expect(try passing(gate, from: 1, [22]) == [], "ahead of the established stream: kept aside")
+        #expect(try passing(gate, from: 0, [21]) == [21, 22], "the established connection's last, then the joiner's 22")
+        #expect(try passing(gate, from: 1, [23, 24]) == [23, 24], "in step: the joiner goes on alone")
+        gate.end([aapl], joiners: [(aapl, 1)])
+    }
+
+    /// A joiner still kept aside when the overlap ends (the established stream never reached it)
+    /// goes on alone from what it kept, in order.
+    @Test func whatAJoinerKeptAsideGoesOutWhenTheOverlapEnds() throws {
+        let gate = MergeGate()
+        let aapl = symbols.intern("AAPL")
+        gate.begin([aapl], joiners: [(aapl, 1)])
+        #expect(try passing(gate, from: 0, [27, 28]) == [27, 28])
+        #expect(try passing(gate, from: 1, [31, 30]) == [], "29 never comes: both wait")
+        gate.end([aapl], joiners: [(aapl, 1)])
+        #expect(try passing(gate, from: 1, [32]) == [30, 31, 32], "kept-aside copies first, in sequence order")
+        #expect(try passing(gate, from: 1, [33]) == [33])
     }
 
     @Test func overlappingMovesOfOneSymbolEndSeparately() throws {
