@@ -12,6 +12,13 @@ struct ProcessHeapTests {
     /// 96 MiB in 64 KiB chunks, each followed by a small chunk that stays allocated, then the big
     /// ones freed: the allocator cannot shrink its heap past the live chunks, so the pages stay.
     private func scatterFreedMemory() -> [UnsafeMutableRawPointer] {
+        let (big, live) = scatter()
+        for chunk in big { free(chunk) }
+        return live
+    }
+
+    /// The chunks of ``scatterFreedMemory()`` before the big ones are freed.
+    private func scatter() -> (big: [UnsafeMutableRawPointer], live: [UnsafeMutableRawPointer]) {
         var big: [UnsafeMutableRawPointer] = []
         var live: [UnsafeMutableRawPointer] = []
         for _ in 0..<1536 {
@@ -20,8 +27,7 @@ struct ProcessHeapTests {
             big.append(chunk)
             live.append(malloc(64)!)
         }
-        for chunk in big { free(chunk) }
-        return live
+        return (big, live)
     }
 
     @Test func freedMemoryBetweenLiveChunksIsGivenBack() {
@@ -45,9 +51,12 @@ struct ProcessHeapTests {
         // Under the threshold: nothing to give back, so nothing is released.
         try await Task.sleep(for: .milliseconds(200))
         let quiet = ProcessHeap.releases.load(ordering: .relaxed)
-        let live = scatterFreedMemory()
+        // Resident is read while the big chunks are still in use: the reclaimer runs concurrently
+        // and may give the memory back as soon as it is freed.
+        let (big, live) = scatter()
         defer { for chunk in live { free(chunk) } }
         let resident = ProcessHeap.figures.residentAnonymous
+        for chunk in big { free(chunk) }
         var after = resident
         for _ in 0..<250 where resident - after < 40 << 20 {
             try await Task.sleep(for: .milliseconds(20))
