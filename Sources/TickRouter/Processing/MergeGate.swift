@@ -166,7 +166,10 @@ public final class MergeGate: Sendable {
                         state.pending[pendingKey, default: []].append(HeldEvent(record: record, in: frame))
                         if state.pending[pendingKey]!.count >= pendingLimit {
                             state.joiners[joinerKey(record.symbol, connection)] = inStep | channelBit
-                            released.append(contentsOf: state.pending.removeValue(forKey: pendingKey)!)
+                            let held = state.pending.removeValue(forKey: pendingKey)!.filter { $0.record.sequence > last ?? .min }
+                                .sorted { $0.record.sequence < $1.record.sequence }
+                            if let newest = held.last { state.lastSequence[key] = newest.record.sequence }
+                            released.append(contentsOf: held)
                         }
                         return true
                     }
