@@ -134,6 +134,33 @@ struct ProcessingPolicyTests {
         #expect(throttle.heldCount == 0)
     }
 
+    /// A batch mixing a throttled channel with another: what the throttle takes out is gone and
+    /// everything else stays, in its order, at the front of the batch.
+    @Test func admittingABatchKeepsTheOtherChannelsAndThePassingEventsInOrder() {
+        var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .conflate)
+        let frame = ByteBuffer(repeating: 0, count: 64)
+        // Symbols 1...4 open their windows first; then T and Q interleaved, Q of symbols 1...4
+        // (held) and 5...8 (new: passes).
+        var records = (1...4).map { EventRecord(channelCode: FeedChannel.Q.rawValue, symbol: SymbolID($0), start: 0, length: 1) }
+        _ = records.withUnsafeMutableBufferPointer { throttle.admit($0, channelCode: FeedChannel.Q.rawValue, now: 0, frame: frame) }
+        records = (1...8).flatMap { symbol in
+            [
+                EventRecord(channelCode: FeedChannel.T.rawValue, symbol: SymbolID(symbol), start: 0, length: 1, sequence: Int64(symbol)),
+                EventRecord(channelCode: FeedChannel.Q.rawValue, symbol: SymbolID(symbol), start: 0, length: 1, sequence: Int64(100 + symbol)),
+            ]
+        }
+        let admitted = records.withUnsafeMutableBufferPointer {
+            throttle.admit($0, channelCode: FeedChannel.Q.rawValue, now: 10 * Self.ms, frame: frame)
+        }
+        #expect(admitted.removed == 4 && admitted.passed == 4 && admitted.kept == 12)
+        let expected: [(UInt8, Int64)] =
+            (1...4).map { (FeedChannel.T.rawValue, Int64($0)) }
+            + (5...8).flatMap { [(FeedChannel.T.rawValue, Int64($0)), (FeedChannel.Q.rawValue, Int64(100 + $0))] }
+        let kept = records[..<admitted.kept].map { ($0.channelCode, $0.sequence) }
+        #expect(kept.map(\.0) == expected.map(\.0) && kept.map(\.1) == expected.map(\.1))
+        #expect(throttle.heldCount == 4)
+    }
+
     @Test func sampleDropsInsideTheIntervalAndKeepsNothing() {
         var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .sample)
         let events = (0..<50).map { (time: Int64($0) * 10 * Self.ms, symbol: SymbolID(3), value: $0) }

@@ -30,8 +30,6 @@ public struct EventRecord: Sendable, Equatable {
     public static let unknownChannel: UInt8 = 0xFF
     /// Channel code of status objects the router itself sends downstream (`gap`, ...).
     public static let statusChannel: UInt8 = 0xFE
-    /// Marks a record a processing step took out of its batch, until the batch is compacted.
-    public static let removedChannel: UInt8 = 0xFD
 
     /// Flag bits.
     public enum Flags {

@@ -157,12 +157,11 @@ public final class ShapingStage: Sendable {
     // MARK: - Steps
 
     /// Removes from the batch what the throttles hold or drop: each throttled channel of the
-    /// batch goes through its throttle in one call, then the batch is compacted once.
+    /// batch goes through its throttle in one call, which also compacts the batch.
     private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
         let throttled = batch.channelMask & state.throttleMask
         let frame = batch.frame
-        var removed = 0
-        var kept = 0
+        var count = batch.records.count
         var mask = batch.channelMask
         batch.records.withUnsafeMutableBufferPointer { records in
             // The batch's throttled channels, bit by bit (channel codes are their bit numbers).
@@ -170,21 +169,17 @@ public final class ShapingStage: Sendable {
             while pending != 0 {
                 let slot = pending.trailingZeroBitCount
                 pending &= pending &- 1
-                let admitted = state.throttles[slot].admit(records, channelCode: UInt8(slot), now: now, frame: frame)
-                removed += admitted.removed
+                let admitted = state.throttles[slot].admit(
+                    UnsafeMutableBufferPointer(rebasing: records[..<count]), channelCode: UInt8(slot), now: now, frame: frame)
+                count = admitted.kept
                 if admitted.passed == 0 { mask &= ~EventBatch.maskBit(UInt8(slot)) }
                 let shaped = stats.channels[slot].shaped
                 if admitted.conflated > 0 { shaped.add(ShapingReason.conflated.rawValue, admitted.conflated) }
                 if admitted.sampled > 0 { shaped.add(ShapingReason.sampled.rawValue, admitted.sampled) }
             }
-            guard removed > 0 else { return }
-            for read in records.indices where records[read].channelCode != EventRecord.removedChannel {
-                records[kept] = records[read]
-                kept &+= 1
-            }
         }
-        guard removed > 0 else { return }
-        batch.records.removeSubrange(kept...)
+        guard count < batch.records.count else { return }
+        batch.records.removeSubrange(count...)
         batch.channelMask = mask
     }
 

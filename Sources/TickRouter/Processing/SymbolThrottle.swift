@@ -12,8 +12,8 @@ public import TickRouterConfig
 /// `maxRate` events in the current second, non-priority events are conflated until that second
 /// ends, whatever their own window says.
 ///
-/// State is kept in a column indexed by ``SymbolID`` (no hashing), one cache line per symbol with
-/// its held event in it. Times are monotonic nanoseconds.
+/// State is kept in columns indexed by ``SymbolID`` (no hashing): what a decision reads, 16 bytes
+/// per symbol, apart from the held events' records. Times are monotonic nanoseconds.
 public struct SymbolThrottle: Sendable {
     /// What the caller does with one event.
     public enum Decision: Equatable, Sendable {
@@ -31,33 +31,38 @@ public struct SymbolThrottle: Sendable {
     /// Symbols that bypass the throttle and the rate cap.
     public let priority: Set<SymbolID>
 
-    /// What the throttle knows of one symbol, its held event included: 64 bytes on a 64-byte
-    /// boundary, so an event's decision and its hold touch one cache line.
+    /// What an event's decision reads of its symbol: 16 bytes, so the states of a few thousand
+    /// symbols stay in the first-level cache (the held records, written but not read per event,
+    /// are a column of their own).
     struct SymbolState {
-        /// The held event's record (meaningful while `heldFrame >= 0`).
-        var held = EventRecord(channelCode: 0, symbol: 0, start: 0, length: 0)
-        /// End of the symbol's current window (0 = no window).
+        /// End of the symbol's current window (0 = no window; ``SymbolState/priority`` for a
+        /// priority symbol, which always passes).
         var windowEnd: Int64 = 0
         /// Pool index of the frame the held event points into, or -1 when nothing is held.
         var heldFrame: Int32 = -1
-        /// The next symbol filed in the same due-time bucket.
-        var next: Int32 = -1
-        /// Whether the symbol is filed in a due-time bucket.
-        var filed = false
-        var isPriority = false
-        private var padding: (UInt16, UInt32, UInt32) = (0, 0, 0)
+        /// The next symbol filed in the same due-time bucket (-1 ends the list), or
+        /// ``SymbolState/notFiled``.
+        var next: Int32 = SymbolState.notFiled
+
+        static let priority = Int64.min
+        static let notFiled = Int32.min
+        var filed: Bool { next != Self.notFiled }
     }
 
-    /// Per-symbol state in plain memory: holding or superseding an event is a few stores into the
-    /// symbol's line, with no reference counting and no uniqueness check.
+    /// Per-symbol state in plain memory, indexed by symbol: deciding, holding or superseding an
+    /// event is a few loads and stores, with no reference counting and no uniqueness check.
     private let states = PlainColumn<SymbolState>(capacity: 1024, alignment: 64)
+    /// Each symbol's held event (meaningful while its state's `heldFrame >= 0`).
+    private let heldRecords = PlainColumn<EventRecord>(capacity: 1024, alignment: 64)
     /// The frames held events point into, shared rather than copied (see ``pin(_:)``).
     private var frames = FramePool()
-    /// Symbols with a held event filed by when it is due, in buckets of `wheelWidth` nanoseconds
-    /// on a ring of linked lists (the links are in ``SymbolState``): a scan visits only the
-    /// buckets whose time has come, and filing a symbol is two stores.
-    private var wheelHeads: [Int32]
-    private let wheelWidth: Int64
+    /// Symbols with a held event filed by when it is due, in buckets of 2^`wheelShift`
+    /// nanoseconds on a ring of linked lists (the links are in ``SymbolState``; the ring's size
+    /// is a power of two): a scan visits only the buckets whose time has come, and filing a
+    /// symbol is a shift, a mask and two stores.
+    private let wheelHeads: PlainColumn<Int32>
+    private let wheelShift: Int64
+    private let wheelMask: Int64
     /// Bucket number (time / width) of the oldest bucket not yet scanned.
     private var wheelCursor: Int64 = 0
     /// Number of held events.
@@ -78,16 +83,21 @@ public struct SymbolThrottle: Sendable {
         self.mode = mode
         self.maxRate = maxRate
         self.priority = Set(priority)
-        // Buckets of an eighth of the window; a rate cap defers up to a second. (An unshaped
-        // channel's throttle holds nothing: one bucket.)
-        let width = max(interval / 8, 1_000_000)
+        // Buckets of about an eighth of the window (a power of two of nanoseconds, at least
+        // 2^20 ≈ 1 ms); a rate cap defers up to a second. (An unshaped channel's throttle holds
+        // nothing: one bucket.)
+        let shift = Int64(63 - max(interval / 8, 1 << 20).leadingZeroBitCount)
         let reach = maxRate == nil ? interval : max(interval, 1_000_000_000)
-        self.wheelWidth = width
-        self.wheelHeads = Array(repeating: -1, count: reach > 0 ? Int(reach / width) + 2 : 1)
-        assert(MemoryLayout<SymbolState>.stride == 64, "a symbol's state is one cache line")
+        let buckets = reach > 0 ? Int(reach >> shift) + 2 : 1
+        let ring = buckets <= 1 ? 1 : 1 << (Int.bitWidth - (buckets - 1).leadingZeroBitCount)
+        self.wheelShift = shift
+        self.wheelMask = Int64(ring - 1)
+        self.wheelHeads = PlainColumn(capacity: ring)
+        wheelHeads.append(repeating: -1, count: ring)
+        assert(MemoryLayout<SymbolState>.stride == 16, "four symbols' states to a cache line")
         for symbol in priority {
             grow(to: symbol)
-            states.base[Int(symbol)].isPriority = true
+            states.base[Int(symbol)].windowEnd = SymbolState.priority
         }
     }
 
@@ -97,8 +107,11 @@ public struct SymbolThrottle: Sendable {
 
     /// What ``admit(_:channelCode:now:frame:)`` did with a batch's events.
     public struct Admitted: Sendable {
-        /// Events held or dropped: their records now carry ``EventRecord/removedChannel``.
+        /// Events held or dropped (taken out of the batch).
         public var removed = 0
+        /// Events left in the batch, its other channels' included: they are now its first `kept`
+        /// records, in their order.
+        public var kept = 0
         /// Held events that superseded an older held one, and passing events that discarded one.
         public var conflated = 0
         /// Events dropped by `mode: sample`.
@@ -115,61 +128,121 @@ public struct SymbolThrottle: Sendable {
         return decide(&states.base[Int(symbol)], symbol: symbol, now: now, superseded: &superseded)
     }
 
-    /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`):
-    /// those that pass are left alone; those held or dropped get ``EventRecord/removedChannel`` as
-    /// their channel, for the caller to compact away. Held events share `frame` (see ``HeldEvent``).
+    /// Offers every event of `channelCode` in `records` (one batch, arrived in `frame`, at `now`)
+    /// and takes out those held or dropped: the others (passed, or of other channels) are moved
+    /// to the front in their order, for the caller to truncate to ``Admitted/kept``. Held events
+    /// share `frame` (see ``HeldEvent``). Decides as ``offer(symbol:now:superseded:)`` does, event
+    /// by event.
     ///
-    /// An event costs a few loads and stores in its symbol's line of state, no uniqueness check or
-    /// reference count.
+    /// One pass, in which an event costs a few loads and stores: every record is moved where it
+    /// goes whether or not it stays (a 32-byte move instead of a branch the feed's mix would
+    /// decide); the settings, the rate cap's second and the counts are locals; a held event's
+    /// use of the batch's frame is counted once per batch.
     public mutating func admit(
         _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
     ) -> Admitted {
+        guard let base = records.baseAddress, !records.isEmpty else { return Admitted() }
         let pinned = pin(frame)
-        var admitted = Admitted()
-        // Counted in locals (registers), written back once.
-        var removed = 0, conflated = 0, sampled = 0, visited = 0
-        var states = self.states.base, known = self.states.count
-        for index in records.indices {
-            // Other channels' events are skipped on their channel byte alone.
-            guard records[index].channelCode == channelCode else { continue }
-            let symbol = Int(records[index].symbol)
+        // `now` is the whole batch's: the rate cap's second is settled once.
+        if maxRate != nil, now >= rateWindowEnd {
+            rateWindowEnd = now + 1_000_000_000
+            rateCount = 0
+        }
+        let cap = maxRate ?? Int.max, rateEnd = rateWindowEnd, conflates = mode == .conflate
+        let windowAfterPass = interval > 0 ? now + interval : 0
+        var rateCount = self.rateCount
+        var write = 0, conflated = 0, sampled = 0, visited = 0, pinnedHolds: Int32 = 0
+        var states = self.states.base, held = heldRecords.base, known = self.states.count
+        var uses = frames.useCounts
+        for read in 0..<records.count {
+            let source = base + read
+            let code = source.pointee.channelCode
+            UnsafeMutableRawPointer(base + write).copyMemory(from: source, byteCount: MemoryLayout<EventRecord>.size)
+            // Other channels' events stay, on their channel byte alone.
+            guard code == channelCode else {
+                write &+= 1
+                continue
+            }
+            let symbol = Int(source.pointee.symbol)
             if symbol >= known {
-                // A symbol new to this throttle: room for it (the state may move).
-                grow(to: records[index].symbol)
+                // A symbol new to this throttle: room for it (the columns may move).
+                grow(to: source.pointee.symbol)
                 states = self.states.base
+                held = heldRecords.base
                 known = self.states.count
             }
             visited &+= 1
-            var superseded = false
-            switch decide(&states[symbol], symbol: records[index].symbol, now: now, superseded: &superseded) {
-            case .pass:
-                if superseded { conflated &+= 1 }
+            let state = states + symbol
+            let windowEnd = state.pointee.windowEnd
+            if windowEnd == SymbolState.priority {
+                write &+= 1
                 continue
-            case .drop:
-                sampled &+= 1
-            case .hold:
-                let replaced: Bool
-                if let pinned {
-                    replaced = keep(records[index], frame: pinned, state: &states[symbol], now: now)
-                } else {
-                    replaced = keepCopy(records[index], of: frame, state: &states[symbol], now: now)
-                }
-                if replaced { conflated &+= 1 }
             }
-            records[index].channelCode = EventRecord.removedChannel
-            removed &+= 1
+            if rateCount >= cap {
+                // Over the channel's budget: conflated until the second ends.
+                state.pointee.windowEnd = max(windowEnd, rateEnd)
+            } else if now >= windowEnd {
+                // Passes, and opens a window; a held event of the symbol is superseded.
+                let previous = state.pointee.heldFrame
+                if previous >= 0 {
+                    if previous == pinned {
+                        pinnedHolds &-= 1
+                    } else {
+                        uses[Int(previous)] &-= 1
+                        if uses[Int(previous)] == 0 { frames.letGo(previous) }
+                    }
+                    state.pointee.heldFrame = -1
+                    heldCount -= 1
+                    conflated &+= 1
+                }
+                state.pointee.windowEnd = windowAfterPass
+                rateCount &+= 1
+                write &+= 1
+                continue
+            } else if !conflates {
+                sampled &+= 1
+                continue
+            }
+            // Held: the newest event of its symbol.
+            guard let pinned else {
+                self.rateCount = rateCount
+                if keepCopy(source.pointee, of: frame, symbol: symbol, now: now) { conflated &+= 1 }
+                uses = frames.useCounts
+                continue
+            }
+            let previous = state.pointee.heldFrame
+            held[symbol] = source.pointee
+            state.pointee.heldFrame = pinned
+            pinnedHolds &+= 1
+            if previous == pinned {
+                // Superseded within this batch.
+                pinnedHolds &-= 1
+                conflated &+= 1
+            } else if previous >= 0 {
+                uses[Int(previous)] &-= 1
+                if uses[Int(previous)] == 0 { frames.letGo(previous) }
+                conflated &+= 1
+            } else {
+                firstHold(source.pointee.symbol, &state.pointee, now: now)
+            }
         }
-        admitted.passed = visited - removed
-        admitted.removed = removed
+        self.rateCount = rateCount
+        if let pinned {
+            if pinnedHolds > 0 { frames.retain(pinned, by: pinnedHolds) }
+            unpin(pinned)
+        }
+        var admitted = Admitted()
+        admitted.removed = records.count - write
+        admitted.kept = write
+        admitted.passed = visited - admitted.removed
         admitted.conflated = conflated
         admitted.sampled = sampled
-        if let pinned { unpin(pinned) }
         return admitted
     }
 
     @inline(__always)
     private mutating func decide(_ state: inout SymbolState, symbol: SymbolID, now: Int64, superseded: inout Bool) -> Decision {
-        if state.isPriority { return .pass }
+        if state.windowEnd == SymbolState.priority { return .pass }
         if let maxRate {
             if now >= rateWindowEnd {
                 rateWindowEnd = now + 1_000_000_000
@@ -211,33 +284,40 @@ public struct SymbolThrottle: Sendable {
     @discardableResult
     private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
-        return keep(record, frame: frame, state: &states.base[Int(symbol)], now: 0)
+        return keep(record, frame: frame, symbol: Int(symbol), now: 0)
     }
 
     /// ``keep(_:frame:state:now:)`` for an event of a frame too large to share: its bytes are copied.
     /// Out of line: rare, and the admit loop's code stays small.
     @inline(never)
-    private mutating func keepCopy(_ record: EventRecord, of frame: ByteBuffer, state: inout SymbolState, now: Int64) -> Bool {
+    private mutating func keepCopy(_ record: EventRecord, of frame: ByteBuffer, symbol: Int, now: Int64) -> Bool {
         let copy = HeldEvent(record: record, in: frame)
         let id = frames.add(copy.storage)
         defer { frames.release(id) }
-        return keep(copy.record, frame: id, state: &state, now: now)
+        return keep(copy.record, frame: id, symbol: symbol, now: now)
     }
 
     @inline(__always)
-    private mutating func keep(_ record: EventRecord, frame: Int32, state: inout SymbolState, now: Int64) -> Bool {
+    private mutating func keep(_ record: EventRecord, frame: Int32, symbol: Int, now: Int64) -> Bool {
         frames.retain(frame)
-        let previous = state.heldFrame
-        state.held = record
-        state.heldFrame = frame
+        let state = states.base + symbol
+        let previous = state.pointee.heldFrame
+        heldRecords.base[symbol] = record
+        state.pointee.heldFrame = frame
         if previous >= 0 {
             frames.release(previous)
             return true
         }
-        if heldCount == 0 { wheelCursor = max(wheelCursor, now / wheelWidth) }
-        heldCount += 1
-        file(record.symbol, &state)
+        firstHold(record.symbol, &state.pointee, now: now)
         return false
+    }
+
+    /// Counts and files a symbol that had nothing held.
+    @inline(__always)
+    private mutating func firstHold(_ symbol: SymbolID, _ state: inout SymbolState, now: Int64) {
+        if heldCount == 0 { wheelCursor = max(wheelCursor, now >> wheelShift) }
+        heldCount += 1
+        file(symbol, &state)
     }
 
     /// Files a symbol under the bucket of its window's end (clamped to the ring). A symbol still
@@ -246,10 +326,8 @@ public struct SymbolThrottle: Sendable {
     @inline(__always)
     private mutating func file(_ symbol: SymbolID, _ state: inout SymbolState) {
         guard !state.filed else { return }
-        let count = Int64(wheelHeads.count)
-        let bucket = min(max(state.windowEnd / wheelWidth, wheelCursor), wheelCursor + count - 1)
-        let ring = Int(bucket % count)
-        state.filed = true
+        let bucket = min(max(state.windowEnd >> wheelShift, wheelCursor), wheelCursor + wheelMask)
+        let ring = Int(bucket & wheelMask)
         state.next = wheelHeads[ring]
         wheelHeads[ring] = Int32(bitPattern: symbol)
     }
@@ -302,20 +380,18 @@ public struct SymbolThrottle: Sendable {
             rateCount = 0
         }
         // The columns as locals: no retain and release of them per event.
-        let entries = entryScratch, due = dueScratch, states = self.states.base
-        let target = now / wheelWidth
+        let entries = entryScratch, due = dueScratch, states = self.states.base, held = heldRecords.base
+        let target = now >> wheelShift
         if target >= wheelCursor {
-            let count = Int64(wheelHeads.count)
-            for bucket in max(wheelCursor, target - count + 1)...target {
-                let ring = Int(bucket % count)
+            for bucket in max(wheelCursor, target - wheelMask)...target {
+                let ring = Int(bucket & wheelMask)
                 var symbol = wheelHeads[ring]
                 wheelHeads[ring] = -1
                 while symbol >= 0 {
                     let index = Int(symbol)
                     entries.append(SymbolID(bitPattern: symbol))
                     symbol = states[index].next
-                    states[index].next = -1
-                    states[index].filed = false
+                    states[index].next = SymbolState.notFiled
                 }
             }
             // The current bucket is only partly past: what in it is not yet due is filed again.
@@ -331,7 +407,7 @@ public struct SymbolThrottle: Sendable {
                 file(symbol, &states[index])
                 continue
             }
-            due.append((states[index].held, states[index].heldFrame))
+            due.append((held[index], states[index].heldFrame))
             states[index].heldFrame = -1
             states[index].windowEnd = interval > 0 ? now + interval : 0
             heldCount -= 1
@@ -343,18 +419,17 @@ public struct SymbolThrottle: Sendable {
     /// Delivers every held event now, whatever its window (shutdown, reload), as copies.
     public mutating func flushAll(_ deliver: (HeldEvent) -> Void) {
         guard heldCount > 0 else { return }
-        let states = self.states.base
-        for ring in wheelHeads.indices {
+        let states = self.states.base, held = heldRecords.base
+        for ring in 0..<wheelHeads.count {
             var symbol = wheelHeads[ring]
             wheelHeads[ring] = -1
             while symbol >= 0 {
                 let index = Int(symbol)
                 let next = states[index].next
-                states[index].next = -1
-                states[index].filed = false
+                states[index].next = SymbolState.notFiled
                 let frame = states[index].heldFrame
                 if frame >= 0 {
-                    let record = states[index].held
+                    let record = held[index]
                     deliver(HeldEvent(record: record, copying: frames.bytes(of: record, in: frame)))
                     states[index].heldFrame = -1
                     frames.release(frame)
@@ -369,7 +444,9 @@ public struct SymbolThrottle: Sendable {
     private mutating func grow(to symbol: SymbolID) {
         let index = Int(symbol)
         guard index >= states.count else { return }
-        states.append(repeating: SymbolState(), count: index - states.count + 1024)
+        let added = index - states.count + 1024
+        states.append(repeating: SymbolState(), count: added)
+        heldRecords.append(repeating: EventRecord(channelCode: 0, symbol: 0, start: 0, length: 0), count: added)
     }
 }
 
@@ -401,15 +478,22 @@ struct FramePool: Sendable {
         return Int32(frames.count - 1)
     }
 
-    @inline(__always) mutating func retain(_ id: Int32) { uses[Int(id)] &+= 1 }
+    @inline(__always) mutating func retain(_ id: Int32, by count: Int32 = 1) { uses[Int(id)] &+= count }
 
     @inline(__always) mutating func release(_ id: Int32) {
         uses[Int(id)] &-= 1
-        if uses[Int(id)] == 0 {
-            frames[Int(id)] = HeldEvent.noStorage
-            bases[Int(id)] = 0
-            free.append(id)
-        }
+        if uses[Int(id)] == 0 { letGo(id) }
+    }
+
+    /// The per-frame use counts' memory, for a loop that releases uses itself (with
+    /// ``letGo(_:)`` at zero); valid until the pool next adds a frame.
+    @inline(__always) var useCounts: UnsafeMutablePointer<Int32> { uses.base }
+
+    /// Lets go of a frame no held event points into any more.
+    @inline(never) mutating func letGo(_ id: Int32) {
+        frames[Int(id)] = HeldEvent.noStorage
+        bases[Int(id)] = 0
+        free.append(id)
     }
 
     /// The bytes of `record`, an event of frame `id` (valid while the frame is held).
