@@ -161,6 +161,85 @@ struct ProcessingPolicyTests {
         #expect(throttle.heldCount == 4)
     }
 
+    /// ``SymbolThrottle/admit(_:channelCode:now:frame:)`` (the batch path: gathered, decided,
+    /// compacted; on frames small enough to share and on frames too large to share) against the
+    /// event-by-event API (``SymbolThrottle/offer(symbol:now:superseded:)`` and `hold`), on the
+    /// same random batches of two channels: the same events stay, in the same order, with the
+    /// same counts, and the same values come out when due.
+    @Test(arguments: [ThrottleMode.conflate, .sample], [nil, 40] as [Int?])
+    func theBatchPathDecidesAsTheEventByEventPathDoes(mode: ThrottleMode, maxRate: Int?) {
+        var random = SplitMix64(seed: 11)
+        let priority: [SymbolID] = [3, 17]
+        func make() -> SymbolThrottle { SymbolThrottle(interval: 50 * Self.ms, mode: mode, maxRate: maxRate, priority: priority) }
+        var shared = make(), copying = make(), reference = make()
+        var now: Int64 = 1_000 * Self.ms
+        var value: Int64 = 0, passed = 0
+        for round in 0..<400 {
+            // A batch: 1...60 events of T and Q, 300 symbols (ids 1...300), each event 8 bytes:
+            // its value.
+            var frame = ByteBuffer()
+            var records: [EventRecord] = []
+            for _ in 0..<Int(random.next() % 60 + 1) {
+                value += 1
+                let channel = random.next() % 10 < 6 ? FeedChannel.Q : FeedChannel.T
+                records.append(EventRecord(
+                    channelCode: channel.rawValue, symbol: SymbolID(random.next() % 300 + 1), start: UInt32(frame.writerIndex),
+                    length: 8, sequence: value))
+                frame.writeInteger(value, endianness: .little)
+            }
+            var large = frame
+            large.writeRepeatingByte(0, count: HeldEvent.sharedFrameLimit)
+            var stayed: [Int64] = []
+            var expected = SymbolThrottle.Admitted()
+            for record in records {
+                guard record.channelCode == FeedChannel.Q.rawValue else {
+                    stayed.append(record.sequence)
+                    continue
+                }
+                var superseded = false
+                switch reference.offer(symbol: record.symbol, now: now, superseded: &superseded) {
+                case .pass:
+                    stayed.append(record.sequence)
+                    expected.passed += 1
+                    if superseded { expected.conflated += 1 }
+                case .hold:
+                    expected.removed += 1
+                    if withUnsafeBytes(of: record.sequence, { reference.hold(record, symbol: record.symbol, bytes: $0) }) {
+                        expected.conflated += 1
+                    }
+                case .drop:
+                    expected.removed += 1
+                    expected.sampled += 1
+                }
+            }
+            passed += expected.passed
+            var sharedRecords = records, copyingRecords = records
+            let a = sharedRecords.withUnsafeMutableBufferPointer {
+                shared.admit($0, channelCode: FeedChannel.Q.rawValue, now: now, frame: frame)
+            }
+            let b = copyingRecords.withUnsafeMutableBufferPointer {
+                copying.admit($0, channelCode: FeedChannel.Q.rawValue, now: now, frame: large)
+            }
+            for (admitted, kept) in [(a, sharedRecords), (b, copyingRecords)] {
+                #expect(admitted.kept == stayed.count && admitted.removed == expected.removed && admitted.passed == expected.passed, "round \(round)")
+                #expect(admitted.conflated == expected.conflated && admitted.sampled == expected.sampled, "round \(round)")
+                #expect(kept[..<admitted.kept].map(\.sequence) == stayed, "round \(round)")
+            }
+            #expect(shared.heldCount == reference.heldCount && copying.heldCount == reference.heldCount, "round \(round)")
+            now += Int64(random.next() % 40) * Self.ms
+            if round % 3 == 0 {
+                var delivered: [[Int64]] = [[], [], []]
+                shared.flushDue(now: now) { _, bytes in delivered[0].append(bytes.loadUnaligned(as: Int64.self)) }
+                copying.flushDue(now: now) { _, bytes in delivered[1].append(bytes.loadUnaligned(as: Int64.self)) }
+                reference.flushDue(now: now) { _, bytes in delivered[2].append(bytes.loadUnaligned(as: Int64.self)) }
+                // One value per symbol, all due: their order within a flush is the wheel's.
+                #expect(delivered[0] == delivered[1] && delivered[0].sorted() == delivered[2].sorted(), "round \(round)")
+            }
+        }
+        #expect(value > 10_000)
+        #expect(passed > 100, "enough events pass for the rate cap to count")
+    }
+
     @Test func sampleDropsInsideTheIntervalAndKeepsNothing() {
         var throttle = SymbolThrottle(interval: 100 * Self.ms, mode: .sample)
         let events = (0..<50).map { (time: Int64($0) * 10 * Self.ms, symbol: SymbolID(3), value: $0) }
