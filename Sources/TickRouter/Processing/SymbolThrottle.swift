@@ -166,7 +166,10 @@ public struct SymbolThrottle: Sendable {
         let count = records.count
         // 1. The channel's events, gathered without a branch (which events are the channel's is
         //    the feed's mix: a branch on it mispredicts for a good part of them).
-        let mine = scratch.indices(count)
+        let mine = scratch.indices(count), firstHolds = scratch.symbols(count), spareUses = scratch.spareUses
+        // Never reach zero within a batch.
+        for index in 0..<16 { spareUses[index] = Int32.max }
+        var firstCount = 0, firstHeldAtZero = 0
         var visited = 0
         for index in 0..<count {
             mine[visited] = Int32(truncatingIfNeeded: index)
@@ -221,21 +224,33 @@ public struct SymbolThrottle: Sendable {
                 source.pointee.channelCode = Self.removedChannel
                 continue
             }
+            // Whether it supersedes a held event, of this batch or an older one, or is its
+            // symbol's first is the feed's too: counted and released without a branch (an event
+            // with nothing to release decrements a spare count), first holds filed after the loop.
             let previous = state.pointee.heldFrame
             held[symbol] = source.pointee
             source.pointee.channelCode = Self.removedChannel
             state.pointee.heldFrame = pinned
-            pinnedHolds &+= 1
-            if previous == pinned {
-                // Superseded within this batch.
-                pinnedHolds &-= 1
-                conflated &+= 1
-            } else if previous >= 0 {
-                uses[Int(previous)] &-= 1
-                if uses[Int(previous)] == 0 { frames.letGo(previous) }
-                conflated &+= 1
-            } else {
-                firstHold(source.pointee.symbol, &state.pointee, now: now)
+            let supersedes = Int(unsafeBitCast(previous >= 0, to: UInt8.self))
+            let ofThisBatch = Int(unsafeBitCast(previous == pinned, to: UInt8.self))
+            let olderMask = 0 &- (supersedes & (ofThisBatch ^ 1))
+            let use = UnsafeMutablePointer<Int32>(
+                bitPattern: (Int(bitPattern: uses + Int(previous)) & olderMask) | (Int(bitPattern: spareUses + (position & 15)) & ~olderMask)
+            ).unsafelyUnwrapped
+            use.pointee &-= 1
+            if use.pointee == 0 { frames.letGo(previous) }
+            pinnedHolds &+= Int32(truncatingIfNeeded: ofThisBatch ^ 1)
+            conflated &+= supersedes
+            firstHeldAtZero |= (supersedes ^ 1) & Int(unsafeBitCast(heldCount &+ firstCount == 0, to: UInt8.self))
+            firstHolds[firstCount] = source.pointee.symbol
+            firstCount &+= supersedes ^ 1
+        }
+        if firstCount > 0 {
+            if firstHeldAtZero != 0 { wheelCursor = max(wheelCursor, now >> wheelShift) }
+            heldCount += firstCount
+            for index in 0..<firstCount {
+                let symbol = firstHolds[index]
+                file(symbol, &states[Int(symbol)])
             }
         }
         // 3. What stays moves to the front: every record is moved (one 32-byte copy), the write
@@ -473,10 +488,12 @@ public struct SymbolThrottle: Sendable {
     }
 }
 
-/// Reused room for a batch's event indices.
+/// Reused room for a batch's event indices and symbols, and 16 spare use counts.
 final class IndexScratch: @unchecked Sendable {
     private var list = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    private var symbolList = UnsafeMutablePointer<SymbolID>.allocate(capacity: 64)
     private var capacity = 64
+    let spareUses = UnsafeMutablePointer<Int32>.allocate(capacity: 16)
 
     /// Room for `count` indices.
     @inline(__always) func indices(_ count: Int) -> UnsafeMutablePointer<Int32> {
@@ -484,13 +501,25 @@ final class IndexScratch: @unchecked Sendable {
         return list
     }
 
-    @inline(never) private func grow(_ count: Int) {
-        list.deallocate()
-        capacity = max(count, capacity * 2)
-        list = .allocate(capacity: capacity)
+    /// Room for `count` symbols.
+    @inline(__always) func symbols(_ count: Int) -> UnsafeMutablePointer<SymbolID> {
+        if count > capacity { grow(count) }
+        return symbolList
     }
 
-    deinit { list.deallocate() }
+    @inline(never) private func grow(_ count: Int) {
+        list.deallocate()
+        symbolList.deallocate()
+        capacity = max(count, capacity * 2)
+        list = .allocate(capacity: capacity)
+        symbolList = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        list.deallocate()
+        symbolList.deallocate()
+        spareUses.deallocate()
+    }
 }
 
 /// Frames shared by held events, counted by plain integers: a frame is let go when the last held
