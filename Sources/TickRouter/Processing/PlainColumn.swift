@@ -86,3 +86,37 @@ final class PlainColumn<Element>: @unchecked Sendable {
         header.pointee.capacity = capacity
     }
 }
+
+/// Reused room for a batch's event indices and symbols, and 16 spare use counts.
+final class IndexScratch: @unchecked Sendable {
+    private var list = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    private var symbolList = UnsafeMutablePointer<SymbolID>.allocate(capacity: 64)
+    private var capacity = 64
+    let spareUses = UnsafeMutablePointer<Int32>.allocate(capacity: 16)
+
+    /// Room for `count` indices.
+    @inline(__always) func indices(_ count: Int) -> UnsafeMutablePointer<Int32> {
+        if count > capacity { grow(count) }
+        return list
+    }
+
+    /// Room for `count` symbols.
+    @inline(__always) func symbols(_ count: Int) -> UnsafeMutablePointer<SymbolID> {
+        if count > capacity { grow(count) }
+        return symbolList
+    }
+
+    @inline(never) private func grow(_ count: Int) {
+        list.deallocate()
+        symbolList.deallocate()
+        capacity = max(count, capacity * 2)
+        list = .allocate(capacity: capacity)
+        symbolList = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        list.deallocate()
+        symbolList.deallocate()
+        spareUses.deallocate()
+    }
+}
