@@ -81,7 +81,7 @@ public final class MergeGate: Sendable {
                 state.joiners[key] = nil
                 // What a joiner kept aside is now the symbol's only stream: it goes out in order.
                 for (pendingKey, held) in state.pending where pendingKey & Self.joinerMask == key {
-                    state.orphaned.append(contentsOf: held.sorted { $0.record.sequence < $1.record.sequence })
+                    state.orphaned.append(contentsOf: Self.inOrder(held, after: nil))
                     state.pending[pendingKey] = nil
                 }
             }
@@ -131,9 +131,7 @@ public final class MergeGate: Sendable {
 
     /// One batch (a JSON array frame) of kept-aside copies, or nil when there are none.
     private static func batch(of held: [HeldEvent], receivedAt: UInt64) -> EventBatch? {
-        var frame = HeldFrameBuilder()
-        for event in held { frame.append(event) }
-        guard var batch = frame.finish() else { return nil }
+        guard var batch = HeldFrameBuilder.batch(of: held) else { return nil }
         batch.receivedAt = receivedAt
         return batch
     }
@@ -166,8 +164,7 @@ public final class MergeGate: Sendable {
                         state.pending[pendingKey, default: []].append(HeldEvent(record: record, in: frame))
                         if state.pending[pendingKey]!.count >= pendingLimit {
                             state.joiners[joinerKey(record.symbol, connection)] = inStep | channelBit
-                            let held = state.pending.removeValue(forKey: pendingKey)!.filter { $0.record.sequence > last ?? .min }
-                                .sorted { $0.record.sequence < $1.record.sequence }
+                            let held = Self.inOrder(state.pending.removeValue(forKey: pendingKey)!, after: last)
                             if let newest = held.last { state.lastSequence[key] = newest.record.sequence }
                             released.append(contentsOf: held)
                         }
@@ -185,6 +182,11 @@ public final class MergeGate: Sendable {
         return keptMerged || !released.isEmpty
     }
 
+    /// Kept-aside copies newer than `last` (all when nil), in sequence order.
+    private static func inOrder(_ held: [HeldEvent], after last: Int64?) -> [HeldEvent] {
+        held.filter { $0.record.sequence > last ?? .min }.sorted { $0.record.sequence < $1.record.sequence }
+    }
+
     /// Kept-aside copies the merged stream has now reached: those it already delivered are
     /// dropped; from the next one it needs on, the joiner is in step and its copies pass in order.
     private static func releaseCaughtUp(state: inout State, into released: inout [HeldEvent]) {
@@ -193,7 +195,7 @@ public final class MergeGate: Sendable {
             let joiner = pendingKey & joinerMask
             let symbol = SymbolID(truncatingIfNeeded: joiner)
             guard let last = state.lastSequence[UInt64(channel) << 32 | UInt64(symbol)] else { continue }
-            let waiting = held.filter { $0.record.sequence > last }.sorted { $0.record.sequence < $1.record.sequence }
+            let waiting = inOrder(held, after: last)
             guard let first = waiting.first else {
                 state.pending[pendingKey] = nil
                 continue

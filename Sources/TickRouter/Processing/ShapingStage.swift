@@ -245,11 +245,7 @@ public final class ShapingStage: Sendable {
     }
 
     /// Builds one batch (a JSON array frame) from held events.
-    private static func batch(of held: [HeldEvent]) -> EventBatch? {
-        var frame = HeldFrameBuilder()
-        for event in held { frame.append(event) }
-        return frame.finish()
-    }
+    private static func batch(of held: [HeldEvent]) -> EventBatch? { HeldFrameBuilder.batch(of: held) }
 
     private static func count(_ counts: UnsafeMutableBufferPointer<Int>, mask: UInt32, stats: EngineStats) {
         let reasons = ShapingReason.allCases.count
@@ -324,6 +320,13 @@ struct HeldFrameBuilder {
             frame.reserveCapacity(minimumWritableBytes: bytes + 1)
         }
         records.reserveCapacity(records.count + events)
+    }
+
+    /// One batch of `held`, in their order, or nil when there are none.
+    static func batch(of held: [HeldEvent]) -> EventBatch? {
+        var frame = HeldFrameBuilder()
+        for event in held { frame.append(event) }
+        return frame.finish()
     }
 
     /// The batch, or nil when nothing was delivered.
