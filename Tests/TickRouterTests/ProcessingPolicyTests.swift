@@ -310,6 +310,22 @@ struct ProcessingPolicyTests {
         #expect(stats.quarantine.recent.filter { $0.reason == "older than late_after" }.count == 2)
     }
 
+    /// A timestamp in seconds is aged like the others; one too negative to scale (nonsense from a
+    /// feed) is quarantined rather than trapping on overflow; a channel without checks and an
+    /// `ev` the market does not define pass untouched, in their order.
+    @Test func lateDataAgesSecondsAndSurvivesANonsenseTimestamp() {
+        let stats = EngineStats(connectionNames: ["c"], sinkNames: [])
+        let now: Int64 = 1_700_000_000_000
+        let frame = #"[{"ev":"Q","sym":"A","t":\#(now / 1000 - 3),"q":1},{"ev":"Q","sym":"B","t":-9223372036854775807,"q":2},{"ev":"T","sym":"C","p":1,"s":1,"t":1,"q":1},{"ev":"ZZ","sym":"D"},{"ev":"Q","sym":"E","t":\#(now),"q":3}]"#
+        let (batch, texts) = process(frame, policy: ChannelPolicy(lateAfterMillis: 2000), channel: .Q, nowMillis: now, stats: stats)
+        #expect(texts.count == 3)
+        #expect(batch.records.map { $0.symbol == SymbolTable.none ? "?" : symbols.name($0.symbol) } == ["C", "?", "E"])
+        #expect(texts[1].hasPrefix(#"{"ev":"ZZ""#))
+        #expect(batch.channelMask == EventBatch.maskBit(FeedChannel.T.rawValue) | EventBatch.maskBit(EventRecord.unknownChannel) | EventBatch.maskBit(FeedChannel.Q.rawValue))
+        let quarantined = stats.channels[Int(FeedChannel.Q.rawValue)].quarantined.snapshot.reduce(0) { $0 + $1.count }
+        #expect(quarantined == 2, "the 3-second-old quote and the nonsense one")
+    }
+
     @Test func aReSentBarIsMarkedAsACorrectionAndOthersAreUntouched() {
         let stats = EngineStats(connectionNames: ["c"], sinkNames: [])
         let bar = { (symbol: String, start: Int, close: Double) in

@@ -1,4 +1,5 @@
 public import TickRouterConfig
+import NIOCore
 
 /// Runs every channel's processor over a batch in one pass, on the connection's task:
 /// validation, dedup, late data and bar corrections. (Throttling and rate caps span connections
@@ -13,7 +14,7 @@ public struct BatchProcessor {
     private let shared: ProcessorPolicies
     /// Per channel slot, what the processor checks (a trivial value: reading it per event costs no
     /// reference counting, unlike the full ``ChannelPolicy``).
-    private var rules: [Rules]
+    private var rules: Rules
     private var policyGeneration: Int
     /// Last sequence per channel and symbol, for channels with `dedup`.
     private let lastSequence = SequenceTable(channels: FeedChannel.count)
@@ -25,108 +26,140 @@ public struct BatchProcessor {
         self.stats = stats
         self.shared = policies
         self.policyGeneration = policies.generation
-        self.rules = Rules.make(policies.snapshot)
+        self.rules = Rules(policies.snapshot)
         self.bars = Array(repeating: BarCorrections(), count: FeedChannel.count)
     }
 
     /// Validates, deduplicates, ages and counts the batch's events, removing rejected ones and
     /// marking re-sent bars as corrections.
     ///
+    /// One pass over the records in place (no per-event uniqueness or bounds check); which
+    /// channels are checked, and for what, are bit sets read per event, so a channel without
+    /// checks costs a test of one bit.
+    ///
     /// - Parameter nowMillis: the wall clock in milliseconds since the epoch, for `late_after`.
     public mutating func process(_ batch: inout EventBatch, nowMillis: Int64) {
         if shared.generation != policyGeneration {
             policyGeneration = shared.generation
-            rules = Rules.make(shared.snapshot)
+            rules = Rules(shared.snapshot)
         }
-        let slots = FeedChannel.count + 1
-        // Per channel slot: received, forwarded, duplicates, corrections (kept under 1 KiB, so the
-        // temporary allocation stays on the stack).
-        let duplicate = 0
-        let correction = 1
+        let channels = FeedChannel.count, slots = channels + 1
+        // Per channel slot: received, forwarded, duplicates, corrections; then, per channel, the
+        // time before which an event is late (kept under 1 KiB, so the allocation stays on the stack).
+        let duplicate = 2
+        let correction = 3
         let columns = 4
         let sequences = lastSequence
         let rules = self.rules
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: slots * columns) { counts in
-            counts.initialize(repeating: 0)
-            var write = 0
-            var mask: UInt32 = 0
-            let count = batch.records.count
-            for read in 0..<count {
-                var record = batch.records[read]
-                let slot = record.channelCode == EventRecord.unknownChannel ? FeedChannel.count : Int(record.channelCode)
-                counts[slot * columns] += 1
-                if record.invalidReason == 0, slot < FeedChannel.count, case let policy = rules[slot], policy.active {
-                    if policy.dedup, record.flags & EventRecord.Flags.hasSequence != 0, !sequences.advance(slot: slot, symbol: Int(record.symbol), to: record.sequence) {
-                        counts[slot * columns + 2 + duplicate] += 1
+        let frame = batch.frame
+        var write = 0
+        var mask: UInt32 = 0
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: slots * columns + channels) { scratch in
+            scratch.initialize(repeating: 0)
+            let counts = scratch.baseAddress!, lateBefore = counts + slots * columns
+            var late = rules.late
+            while late != 0 {
+                let slot = late.trailingZeroBitCount
+                late &= late &- 1
+                let (cutoff, overflow) = nowMillis.subtractingReportingOverflow(rules.lateAfterMillis[slot])
+                lateBefore[slot] = overflow ? Int64.min : cutoff
+            }
+            batch.records.withUnsafeMutableBufferPointer { records in
+                // Each event is read and updated where it is (not copied into locals the loop
+                // would keep in registers and spill), then moved down over those rejected.
+                guard let base = records.baseAddress else { return }
+                for read in 0..<records.count {
+                    let event = base + read
+                    let slot = min(Int(event.pointee.channelCode), channels)
+                    let bit = UInt32(1) &<< UInt32(slot)
+                    counts[slot &* columns] &+= 1
+                    if rules.checked & bit != 0, event.pointee.invalidReason == 0 {
+                        let flags = event.pointee.flags
+                        if rules.dedup & bit != 0, flags & EventRecord.Flags.hasSequence != 0,
+                            !sequences.advance(slot: slot, symbol: Int(event.pointee.symbol), to: event.pointee.sequence)
+                        {
+                            counts[slot &* columns &+ duplicate] &+= 1
+                            continue
+                        }
+                        if rules.late & bit != 0, flags & EventRecord.Flags.hasTimestamp != 0,
+                            TimestampUnit.milliseconds(event.pointee.timestamp) < lateBefore[slot]
+                        {
+                            event.pointee.invalidReason = InvalidReason.late.rawValue
+                        } else if rules.bars & bit != 0, flags & EventRecord.Flags.hasTimestamp != 0,
+                            isCorrection(event.pointee, slot: slot)
+                        {
+                            event.pointee.flags |= EventRecord.Flags.correction
+                            counts[slot &* columns &+ correction] &+= 1
+                        }
+                    }
+                    if event.pointee.invalidReason != 0 {
+                        quarantine(event.pointee, in: frame)
                         continue
                     }
-                    if policy.lateAfterMillis < Int64.max, record.flags & EventRecord.Flags.hasTimestamp != 0,
-                        nowMillis - TimestampUnit.milliseconds(record.timestamp) > policy.lateAfterMillis
-                    {
-                        record.invalidReason = InvalidReason.late.rawValue
-                    } else if policy.marksCorrections, record.flags & EventRecord.Flags.hasTimestamp != 0,
-                        bars[slot].isCorrection(symbol: record.symbol, windowStart: record.timestamp)
-                    {
-                        record.flags |= EventRecord.Flags.correction
-                        counts[slot * columns + 2 + correction] += 1
-                    }
+                    mask |= slot < channels ? bit : EventBatch.maskBit(event.pointee.channelCode)
+                    UnsafeMutableRawPointer(base + write).copyMemory(from: event, byteCount: MemoryLayout<EventRecord>.size)
+                    write &+= 1
+                    counts[slot &* columns &+ 1] &+= 1
                 }
-                if record.invalidReason != 0 {
-                    quarantine(record, in: batch)
-                    continue
-                }
-                batch.records[write] = record
-                write += 1
-                counts[slot * columns + 1] += 1
-                mask |= EventBatch.maskBit(record.channelCode)
             }
-            if write < count { batch.records.removeSubrange(write...) }
-            batch.channelMask = mask
-            var corrections = 0
+            var corrections: Int64 = 0
             for slot in 0..<slots where counts[slot * columns] > 0 {
                 let channelStats = stats.channels[slot]
-                channelStats.received.add(counts[slot * columns])
-                channelStats.forwarded.add(counts[slot * columns + 1])
-                if counts[slot * columns + 2 + duplicate] > 0 {
-                    channelStats.shaped.add(ShapingReason.duplicate.rawValue, counts[slot * columns + 2 + duplicate])
+                channelStats.received.add(Int(counts[slot * columns]))
+                channelStats.forwarded.add(Int(counts[slot * columns + 1]))
+                if counts[slot * columns + duplicate] > 0 {
+                    channelStats.shaped.add(ShapingReason.duplicate.rawValue, Int(counts[slot * columns + duplicate]))
                 }
-                if counts[slot * columns + 2 + correction] > 0 {
-                    channelStats.shaped.add(ShapingReason.correction.rawValue, counts[slot * columns + 2 + correction])
+                if counts[slot * columns + correction] > 0 {
+                    channelStats.shaped.add(ShapingReason.correction.rawValue, Int(counts[slot * columns + correction]))
                 }
-                corrections += counts[slot * columns + 2 + correction]
+                corrections += counts[slot * columns + correction]
             }
             if corrections > 0 { batch.markCorrections() }
         }
+        if write < batch.records.count { batch.records.removeSubrange(write...) }
+        batch.channelMask = mask
     }
 
-    /// The per-event checks of one channel, from its ``ChannelPolicy``.
+    /// The per-event checks, from the channels' ``ChannelPolicy``s: bit sets by channel code (a
+    /// trivial value, read per event with no reference counting).
     private struct Rules {
-        var active = false
-        var dedup = false
-        /// `Int64.max` when the channel has no `late_after`.
-        var lateAfterMillis = Int64.max
-        /// A bar channel with `bars: upsert`.
-        var marksCorrections = false
+        /// Channels with any check below (a throttle is the shaping stage's).
+        var checked: UInt32 = 0
+        var dedup: UInt32 = 0
+        /// Channels with `late_after`, whose value is in `lateAfterMillis`.
+        var late: UInt32 = 0
+        /// Bar channels with `bars: upsert`.
+        var bars: UInt32 = 0
+        var lateAfterMillis: [Int64] = Array(repeating: Int64.max, count: FeedChannel.count)
 
-        static func make(_ policies: [ChannelPolicy?]) -> [Rules] {
-            (0...FeedChannel.count).map { slot in
-                guard slot < FeedChannel.count, let policy = policies[slot] else { return Rules() }
-                var rules = Rules(
-                    dedup: policy.dedup, lateAfterMillis: policy.lateAfterMillis ?? Int64.max,
-                    marksCorrections: policy.upsertsBars && FeedChannel(rawValue: UInt8(slot))?.isBar == true
-                )
-                // Only a channel with one of these checks is looked at per event (a throttle is
-                // the shaping stage's).
-                rules.active = rules.dedup || rules.lateAfterMillis < Int64.max || rules.marksCorrections
-                return rules
+        init(_ policies: [ChannelPolicy?]) {
+            for slot in 0..<FeedChannel.count {
+                guard let policy = policies[slot] else { continue }
+                let bit = UInt32(1) << UInt32(slot)
+                if policy.dedup { dedup |= bit }
+                if let lateAfter = policy.lateAfterMillis {
+                    late |= bit
+                    lateAfterMillis[slot] = lateAfter
+                }
+                if policy.upsertsBars, FeedChannel(rawValue: UInt8(slot))?.isBar == true { bars |= bit }
             }
+            checked = dedup | late | bars
         }
     }
 
-    private func quarantine(_ record: EventRecord, in batch: EventBatch) {
+    /// Whether a bar re-sends a window already seen. Out of line: bars are a small share of a
+    /// feed, and the per-event loop stays small.
+    @inline(never)
+    private mutating func isCorrection(_ record: EventRecord, slot: Int) -> Bool {
+        bars[slot].isCorrection(symbol: record.symbol, windowStart: record.timestamp)
+    }
+
+    private func quarantine(_ record: EventRecord, in frame: ByteBuffer) {
         let reason = InvalidReason(rawValue: record.invalidReason) ?? .none
         stats.channel(code: record.channelCode).quarantined.add(Int(reason.rawValue), 1)
-        batch.withEventBytes(record) { bytes in
+        frame.withUnsafeReadableBytes { all in
+            let bytes = UnsafeRawBufferPointer(rebasing: all[record.byteRange])
             stats.quarantine.add(connection: connectionName, reason: reason.description, bytes: bytes)
         }
     }
@@ -164,6 +197,8 @@ final class SequenceTable {
         return true
     }
 
+    /// Out of line: rare, and the per-event loop it is called from stays small.
+    @inline(never)
     private func grow(slot: Int, to symbol: Int) {
         let old = capacities[slot]
         let larger = symbol + 1024

@@ -89,7 +89,8 @@ public enum TimestampUnit {
     /// Normalises a raw timestamp to milliseconds since the epoch by its magnitude.
     @inlinable public static func milliseconds(_ raw: Int64) -> Int64 {
         switch raw {
-        case ..<100_000_000_000: raw * 1000  // seconds (10 digits)
+        // seconds (10 digits); a value too negative to scale is as old as can be
+        case ..<100_000_000_000: raw < -9_223_372_036_854_775 ? Int64.min : raw * 1000
         case ..<100_000_000_000_000: raw  // milliseconds (13)
         case ..<100_000_000_000_000_000: raw / 1000  // microseconds (16)
         default: raw / 1_000_000  // nanoseconds (19)
