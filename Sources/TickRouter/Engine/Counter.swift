@@ -6,8 +6,9 @@ public final class Counter: Sendable {
 
     public init() {}
 
+    /// Wrapping (one atomic add, not a compare-and-swap loop); an event count cannot reach 2^63.
     @inline(__always) public func add(_ amount: Int) {
-        value.add(amount, ordering: .relaxed)
+        value.wrappingAdd(amount, ordering: .relaxed)
     }
 
     @inline(__always) public func set(_ newValue: Int) {

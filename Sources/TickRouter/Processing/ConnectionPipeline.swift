@@ -23,6 +23,9 @@ public struct ConnectionPipeline {
     private var statuses: [ProviderStatus] = []
     /// Expected events per frame, to size each batch's record array in one allocation.
     private var recordCapacity = 64
+    /// The last batch's record array, emptied: the next batch decodes into it when no sink kept
+    /// the batch (its memory is then still in the cache, and no allocation is made).
+    private var spareRecords: [EventRecord] = []
 
     public init(
         connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
@@ -45,8 +48,15 @@ public struct ConnectionPipeline {
         statuses.removeAll(keepingCapacity: true)
         // Decoded straight into the batch: its records array has one owner, so the steps below
         // filter it in place rather than copying it.
-        var batch = EventBatch(frame: frame, connection: connection, receivedAt: receivedAt)
+        var batch = EventBatch(frame: frame, records: spareRecords, connection: connection, receivedAt: receivedAt)
+        spareRecords = []
         batch.records.reserveCapacity(recordCapacity)
+        defer {
+            // Emptied in place when no sink kept the batch; a kept one is left to the sink
+            // (emptying it allocates the next batch's array now rather than at the next frame).
+            batch.records.removeAll(keepingCapacity: true)
+            spareRecords = batch.records
+        }
         stats.frames.add(1)
         stats.bytes.add(frame.readableBytes)
         if let error = decoder.decode(frame, into: &batch.records, statuses: &statuses) {

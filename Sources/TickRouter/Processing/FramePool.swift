@@ -3,7 +3,8 @@ import NIOCore
 /// Frames shared by held events, counted by plain integers: a frame is let go when the last held
 /// event pointing into it is delivered or superseded and its batch has unpinned it.
 struct FramePool: Sendable {
-    private var frames: [ByteBuffer] = []
+    /// nil for a free slot: freeing and filling a slot then costs one reference count, the frame's.
+    private var frames: [ByteBuffer?] = []
     /// Address of each frame's readable bytes (as an integer, to stay `Sendable`): the pool
     /// keeps the frame alive and nothing writes to it, so the address holds until it is let go,
     /// and copying an event out costs no call into the buffer.
@@ -41,7 +42,7 @@ struct FramePool: Sendable {
 
     /// Lets go of a frame no held event points into any more.
     @inline(never) mutating func letGo(_ id: Int32) {
-        frames[Int(id)] = HeldEvent.noStorage
+        frames[Int(id)] = nil
         bases[Int(id)] = 0
         free.append(id)
     }

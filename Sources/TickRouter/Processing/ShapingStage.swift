@@ -25,6 +25,31 @@ public final class ShapingStage: Sendable {
         var nextScan: Int64 = 0
         /// Reused between flushes.
         var scratch: [HeldEvent] = []
+        /// Shaping counts by channel slot and ``ShapingReason`` not yet added to the engine's
+        /// stats: added once per scan for due events (at most a tick late) rather than per batch,
+        /// as each add is a few atomic operations.
+        var uncounted = [Int](repeating: 0, count: FeedChannel.count * ShapingReason.allCases.count)
+        /// The channel slots with counts in `uncounted`, a bit each.
+        var uncountedSlots: UInt32 = 0
+
+        mutating func count(_ reason: ShapingReason, _ amount: Int, slot: Int) {
+            uncounted[slot * ShapingReason.allCases.count + reason.rawValue] += amount
+            uncountedSlots |= 1 << UInt32(slot)
+        }
+
+        /// Adds the counts kept since the last call to the engine's stats.
+        mutating func addUncounted(to stats: EngineStats) {
+            let reasons = ShapingReason.allCases.count
+            while uncountedSlots != 0 {
+                let slot = uncountedSlots.trailingZeroBitCount
+                uncountedSlots &= uncountedSlots &- 1
+                let shaped = stats.channels[slot].shaped
+                for reason in 0..<reasons where uncounted[slot * reasons + reason] > 0 {
+                    shaped.add(reason, uncounted[slot * reasons + reason])
+                    uncounted[slot * reasons + reason] = 0
+                }
+            }
+        }
     }
 
     private let state = Mutex(State())
@@ -110,6 +135,7 @@ public final class ShapingStage: Sendable {
             if now >= state.nextScan {
                 state.nextScan = now + tick
                 due = Self.dueHeld(&state, now: now, stats: stats)
+                state.addUncounted(to: stats)
             }
             if state.bufferMask != 0 {
                 if var held = due, held.channelMask & state.bufferMask != 0 {
@@ -120,9 +146,14 @@ public final class ShapingStage: Sendable {
             }
             if let due { fanout.publish(due) }
             if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
-            if !batch.records.isEmpty { fanout.publish(batch) }
+            if !batch.records.isEmpty { Self.publish(&batch, to: fanout) }
         }
     }
+
+    /// Publishes a batch the caller still owns. (Read from a closure's capture, `batch` would be
+    /// copied for the call: a reference count each way on its frame and records.)
+    @inline(__always)
+    private static func publish(_ batch: inout EventBatch, to fanout: Fanout) { fanout.publish(batch) }
 
     /// Publishes every held event whose window has ended and every buffer whose interval ended.
     /// Called by the engine's ticker.
@@ -134,6 +165,7 @@ public final class ShapingStage: Sendable {
                 if !due.records.isEmpty { fanout.publish(due) }
             }
             if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
+            state.addUncounted(to: stats)
         }
     }
 
@@ -144,6 +176,7 @@ public final class ShapingStage: Sendable {
             for slot in state.throttles.indices { state.throttles[slot].flushAll { held.append($0) } }
             for slot in state.buffers.indices { state.buffers[slot].emit { held.append($0) } }
             if let batch = Self.batch(of: held) { fanout.publish(batch) }
+            state.addUncounted(to: stats)
         }
     }
 
@@ -160,62 +193,61 @@ public final class ShapingStage: Sendable {
     /// batch goes through its throttle in one call, which also compacts the batch.
     private func throttle(_ batch: inout EventBatch, state: inout State, now: Int64) {
         let throttled = batch.channelMask & state.throttleMask
-        let frame = batch.frame
-        var count = batch.records.count
+        // The records are moved out while the throttles compact them, so the frame is read in
+        // place rather than copied (a reference count each way).
+        var records = batch.records
+        batch.records = []
+        var count = records.count
         var mask = batch.channelMask
-        batch.records.withUnsafeMutableBufferPointer { records in
+        records.withUnsafeMutableBufferPointer { records in
             // The batch's throttled channels, bit by bit (channel codes are their bit numbers).
             var pending = throttled
             while pending != 0 {
                 let slot = pending.trailingZeroBitCount
                 pending &= pending &- 1
                 let admitted = state.throttles[slot].admit(
-                    UnsafeMutableBufferPointer(rebasing: records[..<count]), channelCode: UInt8(slot), now: now, frame: frame)
+                    UnsafeMutableBufferPointer(rebasing: records[..<count]), channelCode: UInt8(slot), now: now, frame: batch.frame)
                 count = admitted.kept
                 if admitted.passed == 0 { mask &= ~EventBatch.maskBit(UInt8(slot)) }
-                let shaped = stats.channels[slot].shaped
-                if admitted.conflated > 0 { shaped.add(ShapingReason.conflated.rawValue, admitted.conflated) }
-                if admitted.sampled > 0 { shaped.add(ShapingReason.sampled.rawValue, admitted.sampled) }
+                if admitted.conflated > 0 { state.count(.conflated, admitted.conflated, slot: slot) }
+                if admitted.sampled > 0 { state.count(.sampled, admitted.sampled, slot: slot) }
             }
         }
-        guard count < batch.records.count else { return }
-        batch.records.removeSubrange(count...)
-        batch.channelMask = mask
+        if count < records.count {
+            records.removeSubrange(count...)
+            batch.channelMask = mask
+        }
+        batch.records = records
     }
 
     /// Moves the batch's events of buffered channels into their buffers.
     private func buffer(_ batch: inout EventBatch, state: inout State, now: Int64) {
-        let reasons = ShapingReason.allCases.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: FeedChannel.count * reasons) { counts in
-            counts.initialize(repeating: 0)
-            var write = 0
-            for read in batch.records.indices {
-                let record = batch.records[read]
-                let slot = Int(record.channelCode)
-                guard slot < FeedChannel.count, state.bufferMask & EventBatch.maskBit(record.channelCode) != 0 else {
-                    batch.records[write] = record
-                    write += 1
-                    continue
-                }
-                var outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
-                if outcome == .mustEmit {
-                    // `block`: a full buffer goes out now instead of losing anything.
-                    var full: [HeldEvent] = []
-                    state.buffers[slot].emit { full.append($0) }
-                    if let early = Self.batch(of: full) { fanout.publish(early) }
-                    outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
-                }
-                switch outcome {
-                case .conflated: counts[slot * reasons + ShapingReason.conflated.rawValue] += 1
-                case .dropped: counts[slot * reasons + ShapingReason.overflow.rawValue] += 1
-                case .buffered, .mustEmit: break
-                }
+        var write = 0
+        for read in batch.records.indices {
+            let record = batch.records[read]
+            let slot = Int(record.channelCode)
+            guard slot < FeedChannel.count, state.bufferMask & EventBatch.maskBit(record.channelCode) != 0 else {
+                batch.records[write] = record
+                write += 1
+                continue
             }
-            if write < batch.records.count {
-                batch.records.removeSubrange(write...)
-                batch.recomputeChannelMask()
+            var outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
+            if outcome == .mustEmit {
+                // `block`: a full buffer goes out now instead of losing anything.
+                var full: [HeldEvent] = []
+                state.buffers[slot].emit { full.append($0) }
+                if let early = Self.batch(of: full) { fanout.publish(early) }
+                outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
             }
-            Self.count(counts, mask: state.bufferMask, stats: stats)
+            switch outcome {
+            case .conflated: state.count(.conflated, 1, slot: slot)
+            case .dropped: state.count(.overflow, 1, slot: slot)
+            case .buffered, .mustEmit: break
+            }
+        }
+        if write < batch.records.count {
+            batch.records.removeSubrange(write...)
+            batch.recomputeChannelMask()
         }
     }
 
@@ -246,15 +278,6 @@ public final class ShapingStage: Sendable {
 
     /// Builds one batch (a JSON array frame) from held events.
     private static func batch(of held: [HeldEvent]) -> EventBatch? { HeldFrameBuilder.batch(of: held) }
-
-    private static func count(_ counts: UnsafeMutableBufferPointer<Int>, mask: UInt32, stats: EngineStats) {
-        let reasons = ShapingReason.allCases.count
-        for slot in 0..<FeedChannel.count where mask & EventBatch.maskBit(UInt8(slot)) != 0 {
-            for reason in 0..<reasons where counts[slot * reasons + reason] > 0 {
-                stats.channels[slot].shaped.add(reason, counts[slot * reasons + reason])
-            }
-        }
-    }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
