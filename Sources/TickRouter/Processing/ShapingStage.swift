@@ -308,26 +308,26 @@ struct HeldFrameBuilder {
         frame.moveWriterIndex(forwardBy: length + 1)
     }
 
-    /// Appends held events whose bytes are in `pool`'s frames, copying them in one pass.
-    mutating func append(_ events: UnsafeBufferPointer<(record: EventRecord, frame: Int32)>, from pool: FramePool) {
+    /// Appends held events, `held[i]` of the pool's frame `frames[i]`, copying their bytes in one pass.
+    mutating func append(_ held: UnsafeBufferPointer<EventRecord>, in frames: UnsafeBufferPointer<Int32>, of pool: FramePool) {
+        guard !held.isEmpty else { return }
         var total = 0
-        for event in events { total += Int(event.record.length) + 1 }
-        reserve(total, events: events.count)
-        var offset = frame.writerIndex
-        for event in events {
-            var record = event.record
-            record.start = UInt32(offset + 1)
-            offset += Int(record.length) + 1
-            records.append(record)
-        }
-        let opener = opener
-        frame.withUnsafeMutableWritableBytes { target in
-            var at = 0
-            for event in events {
-                let length = Int(event.record.length)
-                target[at] = at == 0 ? opener : UInt8(ascii: ",")
-                pool.copy(event.record, in: event.frame, to: target.baseAddress! + at + 1)
-                at += length + 1
+        for record in held { total &+= Int(record.length) &+ 1 }
+        reserve(total, events: held.count)
+        let opener = opener, first = records.count, origin = frame.writerIndex
+        // The records in one copy (their starts are set below), then each event's bytes.
+        records.append(contentsOf: held)
+        records.withUnsafeMutableBufferPointer { added in
+            frame.withUnsafeMutableWritableBytes { target in
+                let base = target.baseAddress!
+                var at = 0
+                for index in 0..<held.count {
+                    let record = held[index]
+                    target[at] = at == 0 ? opener : UInt8(ascii: ",")
+                    pool.copy(record, in: frames[index], to: base + at + 1)
+                    added[first + index].start = UInt32(truncatingIfNeeded: origin + at + 1)
+                    at &+= Int(record.length) &+ 1
+                }
             }
         }
         frame.moveWriterIndex(forwardBy: total)
@@ -336,9 +336,11 @@ struct HeldFrameBuilder {
     /// `[` before the frame's first event, `,` before the others.
     private var opener: UInt8 { frame.writerIndex == 0 ? UInt8(ascii: "[") : UInt8(ascii: ",") }
 
+    /// Room for `bytes` more and the closing `]`: about what is delivered (a sink may queue the
+    /// batch a while), at least a kilobyte so appending events one by one rarely grows it.
     private mutating func reserve(_ bytes: Int, events: Int) {
         if records.isEmpty {
-            frame = ByteBufferAllocator().buffer(capacity: max(16 << 10, bytes + 1))
+            frame = ByteBufferAllocator().buffer(capacity: max(1 << 10, bytes + 1))
         } else {
             frame.reserveCapacity(minimumWritableBytes: bytes + 1)
         }

@@ -12,8 +12,9 @@ public import TickRouterConfig
 /// `maxRate` events in the current second, non-priority events are conflated until that second
 /// ends, whatever their own window says.
 ///
-/// State is kept in columns indexed by ``SymbolID`` (no hashing): what a decision reads, 16 bytes
-/// per symbol, apart from the held events' records. Times are monotonic nanoseconds.
+/// State is kept in a column indexed by ``SymbolID`` (no hashing): 32 bytes per symbol, its window
+/// and its held event together, so deciding and holding an event touch one cache line. Times are
+/// monotonic nanoseconds.
 public struct SymbolThrottle: Sendable {
     /// What the caller does with one event.
     public enum Decision: Equatable, Sendable {
@@ -31,9 +32,10 @@ public struct SymbolThrottle: Sendable {
     /// Symbols that bypass the throttle and the rate cap.
     public let priority: Set<SymbolID>
 
-    /// What an event's decision reads of its symbol: 16 bytes, so the states of a few thousand
-    /// symbols stay in the first-level cache (the held records, written but not read per event,
-    /// are a column of their own).
+    /// A symbol's window and held event, in one half of a cache line. (The decoder's pass over
+    /// each frame evicts per-symbol state from the first-level cache between a symbol's events
+    /// whatever its size, so what counts is the lines an event touches: measured, a column of
+    /// held records apart from the windows cost a second miss per held event.)
     struct SymbolState {
         /// End of the symbol's current window (0 = no window; ``SymbolState/priority`` for a
         /// priority symbol, which always passes).
@@ -43,6 +45,29 @@ public struct SymbolThrottle: Sendable {
         /// The next symbol filed in the same due-time bucket (-1 ends the list), or
         /// ``SymbolState/notFiled``.
         var next: Int32 = SymbolState.notFiled
+        /// The held event (meaningful while `heldFrame >= 0`): where its bytes are in its frame,
+        /// its channel and flags. Its symbol is the state's index; its sequence and time are in
+        /// its bytes, and a delivered record does not carry them.
+        var heldStart: UInt32 = 0
+        var heldLength: UInt32 = 0
+        var heldChannel: UInt8 = 0
+        var heldFlags: UInt8 = 0
+
+        /// Keeps `record` as the held event (its frame is the caller's to set).
+        @inline(__always) mutating func keep(_ record: EventRecord) {
+            heldStart = record.start
+            heldLength = record.length
+            heldChannel = record.channelCode
+            heldFlags = record.flags & ~(EventRecord.Flags.hasSequence | EventRecord.Flags.hasTimestamp)
+        }
+
+        /// The held event's record.
+        @inline(__always) func heldRecord(symbol: Int) -> EventRecord {
+            EventRecord(
+                channelCode: heldChannel, flags: heldFlags, symbol: SymbolID(truncatingIfNeeded: symbol), start: heldStart,
+                length: heldLength
+            )
+        }
 
         static let priority = Int64.min
         static let notFiled = Int32.min
@@ -52,13 +77,12 @@ public struct SymbolThrottle: Sendable {
     /// Per-symbol state in plain memory, indexed by symbol: deciding, holding or superseding an
     /// event is a few loads and stores, with no reference counting and no uniqueness check.
     private let states = PlainColumn<SymbolState>(capacity: 1024, alignment: 64)
-    /// Each symbol's held event (meaningful while its state's `heldFrame >= 0`).
-    private let heldRecords = PlainColumn<EventRecord>(capacity: 1024, alignment: 64)
     /// ``admit(_:channelCode:now:frame:)``'s list of the batch's events of the channel.
     private let scratch = IndexScratch()
     /// Marks, within ``admit(_:channelCode:now:frame:)``, a record taken out of its batch.
     private static let removedChannel: UInt8 = 0xFD
-    /// The frames held events point into, shared rather than copied (see ``pin(_:)``).
+    /// The frames held events point into, shared rather than copied (a frame larger than
+    /// ``HeldEvent/sharedFrameLimit`` is not: its held events are copies).
     private var frames = FramePool()
     /// Symbols with a held event filed by when it is due, in buckets of 2^`wheelShift`
     /// nanoseconds on a ring of linked lists (the links are in ``SymbolState``; the ring's size
@@ -73,7 +97,8 @@ public struct SymbolThrottle: Sendable {
     public private(set) var heldCount = 0
     /// Reused by ``flushDue(now:_:)``: the symbols of the buckets it scans, and the due events.
     private let entryScratch = PlainColumn<SymbolID>()
-    private let dueScratch = PlainColumn<(record: EventRecord, frame: Int32)>()
+    private let dueRecords = PlainColumn<EventRecord>()
+    private let dueFrames = PlainColumn<Int32>()
     /// The channel-rate second: its end and the events passed in it.
     private var rateWindowEnd: Int64 = 0
     private var rateCount = 0
@@ -87,10 +112,11 @@ public struct SymbolThrottle: Sendable {
         self.mode = mode
         self.maxRate = maxRate
         self.priority = Set(priority)
-        // Buckets of about an eighth of the window (a power of two of nanoseconds, at least
-        // 2^20 ≈ 1 ms); a rate cap defers up to a second. (An unshaped channel's throttle holds
-        // nothing: one bucket.)
-        let shift = Int64(63 - max(interval / 8, 1 << 20).leadingZeroBitCount)
+        // Buckets of about a 64th of the window (a power of two of nanoseconds, at least
+        // 2^20 ≈ 1 ms), so a scan, a tick apart, finds few symbols of its last bucket not yet due
+        // (those are filed again); a rate cap defers up to a second. (An unshaped channel's
+        // throttle holds nothing: one bucket.)
+        let shift = Int64(63 - max(interval / 64, 1 << 20).leadingZeroBitCount)
         let reach = maxRate == nil ? interval : max(interval, 1_000_000_000)
         let buckets = reach > 0 ? Int(reach >> shift) + 2 : 1
         let ring = buckets <= 1 ? 1 : 1 << (Int.bitWidth - (buckets - 1).leadingZeroBitCount)
@@ -98,7 +124,7 @@ public struct SymbolThrottle: Sendable {
         self.wheelMask = Int64(ring - 1)
         self.wheelHeads = PlainColumn(capacity: ring)
         wheelHeads.append(repeating: -1, count: ring)
-        assert(MemoryLayout<SymbolState>.stride == 16, "four symbols' states to a cache line")
+        assert(MemoryLayout<SymbolState>.stride == 32, "two symbols' states to a cache line")
         for symbol in priority {
             grow(to: symbol)
             states.base[Int(symbol)].windowEnd = SymbolState.priority
@@ -151,25 +177,31 @@ public struct SymbolThrottle: Sendable {
         _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
     ) -> Admitted {
         guard let base = records.baseAddress, !records.isEmpty else { return Admitted() }
-        let pinned = pin(frame)
+        guard frame.readableBytes <= HeldEvent.sharedFrameLimit else {
+            return admitCopying(records, channelCode: channelCode, now: now, frame: frame)
+        }
+        let pinned = frames.add(frame)
         // `now` is the whole batch's: the rate cap's second is settled once.
         if maxRate != nil, now >= rateWindowEnd {
             rateWindowEnd = now + 1_000_000_000
             rateCount = 0
         }
+        // With nothing filed, the wheel's cursor can move to now (no filed symbol is passed
+        // over), so the symbols held below are filed in their own buckets.
+        if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
         let cap = maxRate ?? Int.max, rateEnd = rateWindowEnd, conflates = mode == .conflate
         let windowAfterPass = interval > 0 ? now + interval : 0
         var rateCount = self.rateCount
         var conflated = 0, sampled = 0, removed = 0, pinnedHolds: Int32 = 0
-        var states = self.states.base, held = heldRecords.base, known = self.states.count
-        var uses = frames.useCounts
+        var states = self.states.base, known = self.states.count
+        let uses = frames.useCounts
         let count = records.count
         // 1. The channel's events, gathered without a branch (which events are the channel's is
         //    the feed's mix: a branch on it mispredicts for a good part of them).
         let mine = scratch.indices(count), firstHolds = scratch.symbols(count), spareUses = scratch.spareUses
         // Never reach zero within a batch.
         for index in 0..<16 { spareUses[index] = Int32.max }
-        var firstCount = 0, firstHeldAtZero = 0
+        var firstCount = 0
         var visited = 0
         for index in 0..<count {
             mine[visited] = Int32(truncatingIfNeeded: index)
@@ -183,7 +215,6 @@ public struct SymbolThrottle: Sendable {
                 // A symbol new to this throttle: room for it (the columns may move).
                 grow(to: source.pointee.symbol)
                 states = self.states.base
-                held = heldRecords.base
                 known = self.states.count
             }
             let state = states + symbol
@@ -217,18 +248,11 @@ public struct SymbolThrottle: Sendable {
             }
             // Held: the newest event of its symbol.
             removed &+= 1
-            guard let pinned else {
-                self.rateCount = rateCount
-                if keepCopy(source.pointee, of: frame, symbol: symbol, now: now) { conflated &+= 1 }
-                uses = frames.useCounts
-                source.pointee.channelCode = Self.removedChannel
-                continue
-            }
             // Whether it supersedes a held event, of this batch or an older one, or is its
             // symbol's first is the feed's too: counted and released without a branch (an event
             // with nothing to release decrements a spare count), first holds filed after the loop.
             let previous = state.pointee.heldFrame
-            held[symbol] = source.pointee
+            state.pointee.keep(source.pointee)
             source.pointee.channelCode = Self.removedChannel
             state.pointee.heldFrame = pinned
             let supersedes = Int(unsafeBitCast(previous >= 0, to: UInt8.self))
@@ -241,12 +265,10 @@ public struct SymbolThrottle: Sendable {
             if use.pointee == 0 { frames.letGo(previous) }
             pinnedHolds &+= Int32(truncatingIfNeeded: ofThisBatch ^ 1)
             conflated &+= supersedes
-            firstHeldAtZero |= (supersedes ^ 1) & Int(unsafeBitCast(heldCount &+ firstCount == 0, to: UInt8.self))
             firstHolds[firstCount] = source.pointee.symbol
             firstCount &+= supersedes ^ 1
         }
         if firstCount > 0 {
-            if firstHeldAtZero != 0 { wheelCursor = max(wheelCursor, now >> wheelShift) }
             heldCount += firstCount
             for index in 0..<firstCount {
                 let symbol = firstHolds[index]
@@ -265,10 +287,8 @@ public struct SymbolThrottle: Sendable {
             }
         }
         self.rateCount = rateCount
-        if let pinned {
-            if pinnedHolds > 0 { frames.retain(pinned, by: pinnedHolds) }
-            unpin(pinned)
-        }
+        if pinnedHolds > 0 { frames.retain(pinned, by: pinnedHolds) }
+        frames.release(pinned)
         var admitted = Admitted()
         admitted.removed = records.count - write
         admitted.kept = write
@@ -306,33 +326,46 @@ public struct SymbolThrottle: Sendable {
         return mode == .conflate ? .hold : .drop
     }
 
-    /// Registers the frame of the batch being offered, before its events are held with
-    /// ``hold(_:symbol:frame:)`` or ``admit(_:channelCode:now:frame:)``; the caller unpins it once the batch
-    /// is done. A frame larger than ``HeldEvent/sharedFrameLimit`` is not pinned (nil): hold its
-    /// events with ``hold(_:symbol:in:)``, which copies their bytes.
-    private mutating func pin(_ frame: ByteBuffer) -> Int32? {
-        frame.readableBytes <= HeldEvent.sharedFrameLimit ? frames.add(frame) : nil
+    /// ``admit(_:channelCode:now:frame:)`` for a frame larger than ``HeldEvent/sharedFrameLimit``,
+    /// event by event: a held event's bytes are copied rather than its frame kept. Rare, so plain.
+    @inline(never)
+    private mutating func admitCopying(
+        _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
+    ) -> Admitted {
+        if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
+        var admitted = Admitted()
+        var write = 0
+        for read in records.indices {
+            let record = records[read]
+            if record.channelCode == channelCode {
+                var superseded = false
+                switch offer(symbol: record.symbol, now: now, superseded: &superseded) {
+                case .pass:
+                    admitted.passed += 1
+                    if superseded { admitted.conflated += 1 }
+                case .hold:
+                    admitted.removed += 1
+                    if hold(record, symbol: record.symbol, in: frame) { admitted.conflated += 1 }
+                    continue
+                case .drop:
+                    admitted.removed += 1
+                    admitted.sampled += 1
+                    continue
+                }
+            }
+            records[write] = record
+            write += 1
+        }
+        admitted.kept = write
+        return admitted
     }
 
-    /// Ends a batch's pin: the frame goes once no held event points into it.
-    private mutating func unpin(_ frame: Int32) { frames.release(frame) }
-
-    /// Keeps `record`, an event of the pinned `frame`, as the symbol's held event. Returns true
+    /// Keeps `record`, an event of the pool's `frame`, as the symbol's held event. Returns true
     /// when it replaced an older held one.
     @discardableResult
-    private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
+    private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32, now: Int64) -> Bool {
         grow(to: symbol)
-        return keep(record, frame: frame, symbol: Int(symbol), now: 0)
-    }
-
-    /// ``keep(_:frame:state:now:)`` for an event of a frame too large to share: its bytes are copied.
-    /// Out of line: rare, and the admit loop's code stays small.
-    @inline(never)
-    private mutating func keepCopy(_ record: EventRecord, of frame: ByteBuffer, symbol: Int, now: Int64) -> Bool {
-        let copy = HeldEvent(record: record, in: frame)
-        let id = frames.add(copy.storage)
-        defer { frames.release(id) }
-        return keep(copy.record, frame: id, symbol: symbol, now: now)
+        return keep(record, frame: frame, symbol: Int(symbol), now: now)
     }
 
     @inline(__always)
@@ -340,7 +373,7 @@ public struct SymbolThrottle: Sendable {
         frames.retain(frame)
         let state = states.base + symbol
         let previous = state.pointee.heldFrame
-        heldRecords.base[symbol] = record
+        state.pointee.keep(record)
         state.pointee.heldFrame = frame
         if previous >= 0 {
             frames.release(previous)
@@ -353,7 +386,7 @@ public struct SymbolThrottle: Sendable {
     /// Counts and files a symbol that had nothing held.
     @inline(__always)
     private mutating func firstHold(_ symbol: SymbolID, _ state: inout SymbolState, now: Int64) {
-        if heldCount == 0 { wheelCursor = max(wheelCursor, now >> wheelShift) }
+        if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
         heldCount += 1
         file(symbol, &state)
     }
@@ -364,7 +397,7 @@ public struct SymbolThrottle: Sendable {
     @inline(__always)
     private mutating func file(_ symbol: SymbolID, _ state: inout SymbolState) {
         guard !state.filed else { return }
-        let bucket = min(max(state.windowEnd >> wheelShift, wheelCursor), wheelCursor + wheelMask)
+        let bucket = min(max(state.windowEnd &>> wheelShift, wheelCursor), wheelCursor &+ wheelMask)
         let ring = Int(bucket & wheelMask)
         state.next = wheelHeads[ring]
         wheelHeads[ring] = Int32(bitPattern: symbol)
@@ -377,7 +410,7 @@ public struct SymbolThrottle: Sendable {
         let event = HeldEvent(record: record, in: frame)
         let id = frames.add(event.storage)
         defer { frames.release(id) }
-        return hold(event.record, symbol: symbol, frame: id)
+        return hold(event.record, symbol: symbol, frame: id, now: 0)
     }
 
     /// Keeps a copy of `bytes` as the symbol's held event. Returns true when it replaced an older held one.
@@ -392,24 +425,26 @@ public struct SymbolThrottle: Sendable {
     /// gets the event's record and bytes, valid for the call.
     public mutating func flushDue(now: Int64, _ deliver: (EventRecord, UnsafeRawBufferPointer) -> Void) {
         takeDue(now: now)
-        for (record, frame) in dueScratch.elements {
+        for (record, frame) in zip(dueRecords.elements, dueFrames.elements) {
             deliver(record, frames.bytes(of: record, in: frame))
             frames.release(frame)
         }
-        dueScratch.removeAll()
+        dueRecords.removeAll()
+        dueFrames.removeAll()
     }
 
     /// ``flushDue(now:_:)`` into the shaping stage's frame builder, copying all due events' bytes
     /// in one pass.
     mutating func flushDue(now: Int64, into builder: inout HeldFrameBuilder) {
         takeDue(now: now)
-        guard !dueScratch.isEmpty else { return }
-        builder.append(dueScratch.elements, from: frames)
-        for (_, frame) in dueScratch.elements { frames.release(frame) }
-        dueScratch.removeAll()
+        guard !dueRecords.isEmpty else { return }
+        builder.append(dueRecords.elements, in: dueFrames.elements, of: frames)
+        for frame in dueFrames.elements { frames.release(frame) }
+        dueRecords.removeAll()
+        dueFrames.removeAll()
     }
 
-    /// Takes every due held event out of its symbol's state into `dueScratch` (its frame stays
+    /// Takes every due held event out of its symbol's state into `dueRecords` and `dueFrames` (its frame stays
     /// counted until the caller releases it) and opens its symbol's next window.
     private mutating func takeDue(now: Int64) {
         guard heldCount > 0 else { return }
@@ -418,8 +453,8 @@ public struct SymbolThrottle: Sendable {
             rateCount = 0
         }
         // The columns as locals: no retain and release of them per event.
-        let entries = entryScratch, due = dueScratch, states = self.states.base, held = heldRecords.base
-        let target = now >> wheelShift
+        let entries = entryScratch, dueRecords = self.dueRecords, dueFrames = self.dueFrames, states = self.states.base
+        let target = now &>> wheelShift
         if target >= wheelCursor {
             for bucket in max(wheelCursor, target - wheelMask)...target {
                 let ring = Int(bucket & wheelMask)
@@ -445,7 +480,8 @@ public struct SymbolThrottle: Sendable {
                 file(symbol, &states[index])
                 continue
             }
-            due.append((held[index], states[index].heldFrame))
+            dueRecords.append(states[index].heldRecord(symbol: index))
+            dueFrames.append(states[index].heldFrame)
             states[index].heldFrame = -1
             states[index].windowEnd = interval > 0 ? now + interval : 0
             heldCount -= 1
@@ -457,7 +493,7 @@ public struct SymbolThrottle: Sendable {
     /// Delivers every held event now, whatever its window (shutdown, reload), as copies.
     public mutating func flushAll(_ deliver: (HeldEvent) -> Void) {
         guard heldCount > 0 else { return }
-        let states = self.states.base, held = heldRecords.base
+        let states = self.states.base
         for ring in 0..<wheelHeads.count {
             var symbol = wheelHeads[ring]
             wheelHeads[ring] = -1
@@ -467,7 +503,7 @@ public struct SymbolThrottle: Sendable {
                 states[index].next = SymbolState.notFiled
                 let frame = states[index].heldFrame
                 if frame >= 0 {
-                    let record = held[index]
+                    let record = states[index].heldRecord(symbol: index)
                     deliver(HeldEvent(record: record, copying: frames.bytes(of: record, in: frame)))
                     states[index].heldFrame = -1
                     frames.release(frame)
@@ -484,6 +520,5 @@ public struct SymbolThrottle: Sendable {
         guard index >= states.count else { return }
         let added = index - states.count + 1024
         states.append(repeating: SymbolState(), count: added)
-        heldRecords.append(repeating: EventRecord(channelCode: 0, symbol: 0, start: 0, length: 0), count: added)
     }
 }
