@@ -57,6 +57,7 @@ let package = Package(
             name: "TickRouter",
             dependencies: [
                 "TickRouterConfig",
+                "CMemoryHints",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -69,6 +70,8 @@ let package = Package(
             ],
             swiftSettings: hotPathSettings
         ),
+        // A prefetch hint for the hot path (Swift cannot spell one).
+        .target(name: "CMemoryHints"),
         // A stand-in for the provider: speaks its WebSocket protocol, generates realistic events. Knows nothing of the router.
         .target(
             name: "TickRouterSimulator",

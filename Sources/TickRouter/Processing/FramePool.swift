@@ -1,4 +1,5 @@
 import NIOCore
+import CMemoryHints
 
 /// Frames shared by held events, counted by plain integers: a frame is let go when the last held
 /// event pointing into it is delivered or superseded and its batch has unpinned it.
@@ -50,6 +51,18 @@ struct FramePool: Sendable {
     /// The bytes of `record`, an event of frame `id` (valid while the frame is held).
     @inline(__always) func bytes(of record: EventRecord, in id: Int32) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: bases[Int(id)])! + Int(record.start), count: Int(record.length))
+    }
+
+    /// Starts bringing the bytes of `record`, an event of frame `id`, into the cache (a held
+    /// event's frame arrived a window ago and has likely left the nearer caches).
+    @inline(__always) func prefetch(_ record: EventRecord, in id: Int32) {
+        let start = UnsafeRawPointer(bitPattern: bases[Int(id)])! + Int(record.start)
+        var line = 0
+        while line < Int(record.length) {
+            tr_prefetch(start + line)
+            line &+= 64
+        }
+        tr_prefetch(start + Int(record.length) - 1)
     }
 
     /// Copies the bytes of `record`, an event of frame `id`, to `target`.

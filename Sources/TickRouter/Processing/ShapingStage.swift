@@ -312,7 +312,10 @@ struct HeldFrameBuilder {
     mutating func append(_ held: UnsafeBufferPointer<EventRecord>, in frames: UnsafeBufferPointer<Int32>, of pool: FramePool) {
         guard !held.isEmpty else { return }
         var total = 0
-        for record in held { total &+= Int(record.length) &+ 1 }
+        for index in 0..<held.count {
+            total &+= Int(held[index].length) &+ 1
+            pool.prefetch(held[index], in: frames[index])
+        }
         reserve(total, events: held.count)
         let opener = opener, first = records.count, origin = frame.writerIndex
         // The records in one copy (their starts are set below), then each event's bytes.
