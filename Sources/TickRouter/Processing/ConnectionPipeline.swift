@@ -26,6 +26,8 @@ public struct ConnectionPipeline {
     /// The last batch's record array, emptied: the next batch decodes into it when no sink kept
     /// the batch (its memory is then still in the cache, and no allocation is made).
     private var spareRecords: [EventRecord] = []
+    /// The sinks, as this connection last saw them (see ``Fanout/Snapshot``).
+    private var sinks = Fanout.Snapshot()
 
     public init(
         connection: ConnectionIndex, market: Market, symbols: SymbolTable, policies: ProcessorPolicies,
@@ -77,7 +79,7 @@ public struct ConnectionPipeline {
             if shaping.isActive {
                 shaping.process(&batch, now: Int64(receivedAt))
             } else if !batch.records.isEmpty {
-                fanout.publish(batch)
+                fanout.publish(batch, through: &sinks)
             }
         }
         return statuses

@@ -25,6 +25,8 @@ public final class ShapingStage: Sendable {
         var nextScan: Int64 = 0
         /// Reused between flushes.
         var scratch: [HeldEvent] = []
+        /// The sinks as the stage last saw them: what it publishes under its lock goes through it.
+        var sinks = Fanout.Snapshot()
         /// Shaping counts by channel slot and ``ShapingReason`` not yet added to the engine's
         /// stats: added once per scan for due events (at most a tick late) rather than per batch,
         /// as each add is a few atomic operations.
@@ -144,16 +146,18 @@ public final class ShapingStage: Sendable {
                 }
                 if batch.channelMask & state.bufferMask != 0 { buffer(&batch, state: &state, now: now) }
             }
-            if let due { fanout.publish(due) }
-            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
-            if !batch.records.isEmpty { Self.publish(&batch, to: fanout) }
+            if let due { fanout.publish(due, through: &state.sinks) }
+            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted, through: &state.sinks) }
+            if !batch.records.isEmpty { Self.publish(&batch, to: fanout, through: &state.sinks) }
         }
     }
 
     /// Publishes a batch the caller still owns. (Read from a closure's capture, `batch` would be
     /// copied for the call: a reference count each way on its frame and records.)
     @inline(__always)
-    private static func publish(_ batch: inout EventBatch, to fanout: Fanout) { fanout.publish(batch) }
+    private static func publish(_ batch: inout EventBatch, to fanout: Fanout, through sinks: inout Fanout.Snapshot) {
+        fanout.publish(batch, through: &sinks)
+    }
 
     /// Publishes every held event whose window has ended and every buffer whose interval ended.
     /// Called by the engine's ticker.
@@ -162,9 +166,9 @@ public final class ShapingStage: Sendable {
         state.withLock { state in
             if var due = Self.dueHeld(&state, now: now, stats: stats) {
                 if due.channelMask & state.bufferMask != 0 { buffer(&due, state: &state, now: now) }
-                if !due.records.isEmpty { fanout.publish(due) }
+                if !due.records.isEmpty { fanout.publish(due, through: &state.sinks) }
             }
-            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted) }
+            if state.bufferMask != 0, let emitted = Self.dueBuffers(&state, now: now) { fanout.publish(emitted, through: &state.sinks) }
             state.addUncounted(to: stats)
         }
     }
