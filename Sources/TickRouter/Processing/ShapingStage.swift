@@ -179,7 +179,7 @@ public final class ShapingStage: Sendable {
             var held: [HeldEvent] = []
             for slot in state.throttles.indices { state.throttles[slot].flushAll { held.append($0) } }
             for slot in state.buffers.indices { state.buffers[slot].emit { held.append($0) } }
-            if let batch = Self.batch(of: held) { fanout.publish(batch) }
+            if let batch = Self.batch(of: held) { fanout.publish(batch, through: &state.sinks) }
             state.addUncounted(to: stats)
         }
     }
@@ -240,7 +240,7 @@ public final class ShapingStage: Sendable {
                 // `block`: a full buffer goes out now instead of losing anything.
                 var full: [HeldEvent] = []
                 state.buffers[slot].emit { full.append($0) }
-                if let early = Self.batch(of: full) { fanout.publish(early) }
+                if let early = Self.batch(of: full) { fanout.publish(early, through: &state.sinks) }
                 outcome = state.buffers[slot].append(record, in: batch.frame, now: now)
             }
             switch outcome {

@@ -144,9 +144,7 @@ public struct SymbolThrottle: Sendable {
             rateWindowEnd = now + 1_000_000_000
             rateCount = 0
         }
-        // With nothing filed, the wheel's cursor can move to now (no filed symbol is passed
-        // over), so the symbols held below are filed in their own buckets.
-        if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
+        moveCursorIfIdle(to: now)
         let cap = maxRate ?? Int.max, rateEnd = rateWindowEnd, conflates = mode == .conflate
         let windowAfterPass = interval > 0 ? now + interval : 0
         var rateCount = self.rateCount
@@ -290,7 +288,7 @@ public struct SymbolThrottle: Sendable {
     private mutating func admitCopying(
         _ records: UnsafeMutableBufferPointer<EventRecord>, channelCode: UInt8, now: Int64, frame: ByteBuffer
     ) -> Admitted {
-        if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
+        moveCursorIfIdle(to: now)
         var admitted = Admitted()
         var write = 0
         for read in records.indices {
@@ -323,13 +321,8 @@ public struct SymbolThrottle: Sendable {
     @discardableResult
     private mutating func hold(_ record: EventRecord, symbol: SymbolID, frame: Int32) -> Bool {
         grow(to: symbol)
-        return keep(record, frame: frame, symbol: Int(symbol), now: 0)
-    }
-
-    @inline(__always)
-    private mutating func keep(_ record: EventRecord, frame: Int32, symbol: Int, now: Int64) -> Bool {
         frames.retain(frame)
-        let state = states.base + symbol
+        let state = states.base + Int(symbol)
         let previous = state.pointee.heldFrame
         state.pointee.keep(record)
         state.pointee.heldFrame = frame
@@ -337,16 +330,16 @@ public struct SymbolThrottle: Sendable {
             frames.release(previous)
             return true
         }
-        firstHold(record.symbol, &state.pointee, now: now)
+        heldCount += 1
+        file(symbol, &state.pointee)
         return false
     }
 
-    /// Counts and files a symbol that had nothing held.
+    /// With nothing held (so nothing filed), moves the wheel's cursor to `now`: no filed symbol
+    /// is passed over, and symbols held from now on are filed in their own buckets.
     @inline(__always)
-    private mutating func firstHold(_ symbol: SymbolID, _ state: inout SymbolState, now: Int64) {
+    private mutating func moveCursorIfIdle(to now: Int64) {
         if heldCount == 0 { wheelCursor = max(wheelCursor, now &>> wheelShift) }
-        heldCount += 1
-        file(symbol, &state)
     }
 
     /// Files a symbol under the bucket of its window's end (clamped to the ring). A symbol still
